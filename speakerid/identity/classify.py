@@ -1,0 +1,89 @@
+"""Open-set matching of face embeddings against a gallery (centroid, nearest neighbour, SVM)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from speakerid.results import UNKNOWN
+
+if TYPE_CHECKING:
+    from speakerid.identity.calibrate import Calibration
+
+METHODS = ("centroid", "knn", "svm")
+
+
+@dataclass
+class Match:
+    """Best gallery match of one face; ``identity`` is ``unknown`` below the threshold."""
+
+    identity: str
+    best: str
+    similarity: float
+    confidence: float
+    scores: np.ndarray  # similarity to every person, gallery order
+
+
+def person_similarities(emb: np.ndarray, refs: np.ndarray, person: np.ndarray, n_people: int, method: str) -> np.ndarray:
+    """(N, n_people) cosine similarity to each person: to its centroid or its nearest reference."""
+    emb = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    refs = refs / np.linalg.norm(refs, axis=1, keepdims=True)
+    if method == "knn":
+        sims = emb @ refs.T
+        out = np.full((len(emb), n_people), -1.0, np.float32)
+        for p in range(n_people):
+            out[:, p] = sims[:, person == p].max(1)
+        return out
+    cents = np.zeros((n_people, refs.shape[1]), np.float32)
+    np.add.at(cents, person, refs)
+    cents /= np.linalg.norm(cents, axis=1, keepdims=True)
+    return emb @ cents.T
+
+
+def _svm_choice(emb: np.ndarray, refs: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """Person index chosen by a linear SVM trained on the references (needs >= 2 people)."""
+    from sklearn.svm import LinearSVC
+
+    if len(np.unique(person)) < 2:
+        return np.zeros(len(emb), np.int64)
+    svm = LinearSVC(C=1.0).fit(refs, person)
+    return svm.predict(emb).astype(np.int64)
+
+
+def classify(
+    emb: np.ndarray,
+    refs: np.ndarray,
+    person: np.ndarray,
+    names: list[str],
+    threshold: float,
+    calibration: "Calibration | None",
+    method: str = "centroid",
+) -> list[Match]:
+    """Name each embedding, or ``unknown`` when its similarity is below ``threshold``.
+
+    The threshold is always applied to the cosine similarity (centroid or nearest reference),
+    so every method shares one calibrated open-set rule; ``svm`` only changes *who* wins.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown classifier {method!r}; choose from {', '.join(METHODS)}")
+    if len(emb) == 0:
+        return []
+    sims = person_similarities(emb, refs, person, len(names), "knn" if method == "knn" else "centroid")
+    best = _svm_choice(emb, refs, person) if method == "svm" else sims.argmax(1)
+    best_sim = sims[np.arange(len(emb)), best]
+    prob = calibration.probability(best_sim) if calibration else (best_sim >= threshold).astype(float)
+    out = []
+    for i in range(len(emb)):
+        known = best_sim[i] >= threshold
+        out.append(
+            Match(
+                identity=names[best[i]] if known else UNKNOWN,
+                best=names[best[i]],
+                similarity=float(best_sim[i]),
+                confidence=float(prob[i] if known else 1.0 - prob[i]),
+                scores=sims[i],
+            )
+        )
+    return out

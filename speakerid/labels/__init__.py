@@ -1,0 +1,1 @@
+"""Writing results out: FiftyOne labels and the JSON export."""

@@ -1,0 +1,1 @@
+"""From per-frame faces to tracks, per-frame speakers and speaker segments."""

@@ -1,0 +1,105 @@
+"""Gallery enrollment, storage and open-set matching on real photos with the real models."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+
+from speakerid.errors import GalleryError
+from speakerid.identity.enroll import enroll_folder, load_rgb, single_face
+from speakerid.identity.gallery import Gallery
+from speakerid.results import UNKNOWN
+
+
+@pytest.fixture(scope="module")
+def models():
+    from speakerid.faces.detect import FaceDetector
+    from speakerid.faces.embedders import get_embedder
+
+    return FaceDetector(), get_embedder("facenet")
+
+
+@pytest.fixture(scope="module")
+def gallery(shared_data, models):
+    g, report = enroll_folder(shared_data / "gallery", *models)
+    return g, report
+
+
+def _embed_photo(path, models):
+    det, emb = models
+    rgb = load_rgb(path)
+    face, why = single_face(det.detect(rgb[None])[0])
+    assert face is not None, why
+    return emb.embed(emb.crop(rgb, face)[None])
+
+
+def test_enroll_reports_people_and_calibrates(gallery):
+    g, report = gallery
+    assert len(g.names) == 17
+    assert report.used["obama"] == 2 and report.used["lin_manuel_miranda"] == 1
+    assert all(n >= 1 for n in g.counts().values())
+    cal = g.calibration
+    # genuine leave-one-out scores sit well above impostor ones, and the threshold between them
+    assert cal.genuine_mean > cal.threshold > cal.impostor_mean
+    assert 0.3 <= g.threshold < 0.9
+
+
+def test_probe_photos_named_and_stranger_unknown(shared_data, gallery, models):
+    g, _ = gallery
+    photos = shared_data / "photos"
+    for file, who in [("test_steve_wozniak.jpg", "steve_wozniak"), ("test_guido_van_rossum.jpg", "guido_van_rossum"),
+                      ("obama3.jpg", "obama"), ("biden.jpg", "biden")]:
+        match = g.classify(_embed_photo(photos / file, models))[0]
+        assert match.identity == who, (file, match.identity, match.similarity)
+        assert 0.5 < match.confidence <= 1.0
+    stranger = g.classify(_embed_photo(photos / "test_unknown_elon_musk.jpg", models))[0]
+    assert stranger.identity == UNKNOWN, (stranger.best, stranger.similarity, g.threshold)
+
+
+def test_save_load_roundtrip_is_not_pickle(tmp_path, gallery):
+    g, _ = gallery
+    path = tmp_path / "g.sid"
+    g.save(path)
+    with zipfile.ZipFile(path) as zf:
+        assert sorted(zf.namelist()) == ["embeddings.safetensors", "gallery.json"]
+    g2 = Gallery.load(path)
+    assert g2.names == g.names and g2.threshold == g.threshold
+    np.testing.assert_array_equal(g2.embeddings, g.embeddings)
+
+
+def test_other_embedder_and_bad_file_rejected(tmp_path, gallery):
+    g, _ = gallery
+    with pytest.raises(GalleryError, match="embedder"):
+        g.check_embedder("sface", "x")
+    bad = tmp_path / "bad.sid"
+    bad.write_text("not a gallery")
+    with pytest.raises(GalleryError, match=str(bad)):
+        Gallery.load(bad)
+
+
+def test_adding_person_keeps_others(tmp_path, shared_data, models, gallery):
+    g0, _ = gallery
+    sub = tmp_path / "people"
+    (sub / "obama").mkdir(parents=True)
+    (sub / "obama" / "a.jpg").write_bytes((shared_data / "gallery" / "obama" / "obama.jpg").read_bytes())
+    small, _ = enroll_folder(sub, *models)
+    before = small.embeddings.copy()
+    (sub / "biden").mkdir()
+    (sub / "biden" / "b.jpg").write_bytes((shared_data / "gallery" / "biden" / "biden.jpg").read_bytes())
+    (sub / "obama" / "a.jpg").unlink()
+    (sub / "obama").rmdir()
+    bigger, _ = enroll_folder(sub, *models, gallery=small)
+    assert bigger.names == ["obama", "biden"]
+    np.testing.assert_array_equal(bigger.embeddings[bigger.person == 0], before)
+
+
+def test_group_photo_rejected_with_reason(tmp_path, shared_data, models):
+    sub = tmp_path / "g" / "group"
+    sub.mkdir(parents=True)
+    (sub / "x.jpg").write_bytes((shared_data / "photos" / "obama_and_biden.jpg").read_bytes())
+    (sub / "y.jpg").write_bytes((shared_data / "gallery" / "obama" / "obama.jpg").read_bytes())
+    g, report = enroll_folder(tmp_path / "g", *models)
+    assert report.used["group"] == 1
+    assert any("faces found" in why for _, why in report.rejected)
