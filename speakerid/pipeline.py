@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from speakerid import __version__
+from speakerid.faces.downscale import detect_downscaled
 from speakerid.identity.gallery import Gallery
 from speakerid.results import UNKNOWN, FaceResult, FrameResult, VideoResult
 from speakerid.timeline.segments import cut_segments, screen_time
@@ -44,6 +45,7 @@ class AnnotateSettings:
     speaker_mode: str = "dominant"
     speaking_threshold: float = 0.5
     store_embeddings: bool = True
+    max_detect_side: int = 1280
 
     def fingerprint(self, gallery: Gallery) -> str:
         """Hash of settings + gallery + version: equal fingerprints mean identical labels."""
@@ -92,7 +94,7 @@ def detect_and_match(path: str | Path, gallery: Gallery, settings: AnnotateSetti
     out = []
     for batch in read_frames(path, fps=settings.fps, every=settings.every, start=settings.start,
                              end=settings.end, batch_size=settings.batch_size, backend=settings.backend):
-        dets = models.detector.detect(batch.frames)
+        dets = detect_downscaled(models.detector, batch.frames, settings.max_detect_side)
         crops = [models.embedder.crop(fr, f) for fr, faces in zip(batch.frames, dets) for f in faces]
         embs = models.embedder.embed(np.stack(crops)) if crops else np.zeros((0, models.embedder.dim), np.float32)
         matches = gallery.classify(embs, settings.classifier) if len(embs) else []

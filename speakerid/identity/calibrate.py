@@ -2,9 +2,10 @@
 
 Each reference image is held out in turn and scored against every person's centroid built from
 the *other* images: its own person gives a genuine score, everyone else an impostor score. The
-``unknown`` threshold keeps the impostor acceptance rate at ``far`` (default 0.1 %) and never
-drops below the equal-error point; a 1-D logistic fit turns similarity into a probability that
-is reported as the confidence of a match.
+``unknown`` threshold keeps the impostor acceptance rate at ``far`` (default 0.1 %), judged both
+empirically and by a normal fit of the impostor scores (small galleries have few impostor pairs,
+so their empirical tail is too thin to trust), and never drops below ``MIN_THRESHOLD``. A 1-D
+logistic fit turns similarity into a probability that is reported as the confidence of a match.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 DEFAULT_FAR = 1e-3
-# Floor for the threshold: below this cosine similarity no face network we ship separates people.
-MIN_THRESHOLD = 0.30
+# Floor for the threshold: low-resolution video faces of strangers reach ~0.35 cosine similarity
+# to gallery centroids with the networks we ship (measured on the street-crowd clip).
+MIN_THRESHOLD = 0.40
 
 
 @dataclass
@@ -77,14 +79,6 @@ def loo_scores(embeddings: np.ndarray, person: np.ndarray, sources: list[str]) -
     return np.asarray(genuine), np.asarray(impostor)
 
 
-def _eer_threshold(genuine: np.ndarray, impostor: np.ndarray) -> float:
-    """Similarity where false accepts and false rejects balance."""
-    grid = np.unique(np.concatenate([genuine, impostor]))
-    far = np.array([(impostor >= t).mean() for t in grid])
-    frr = np.array([(genuine < t).mean() for t in grid])
-    return float(grid[np.argmin(np.abs(far - frr))])
-
-
 def calibrate(embeddings: np.ndarray, person: np.ndarray, sources: list[str], far: float = DEFAULT_FAR) -> Calibration | None:
     """Threshold + probability map for this gallery (None for an empty gallery)."""
     if len(embeddings) == 0:
@@ -92,9 +86,11 @@ def calibrate(embeddings: np.ndarray, person: np.ndarray, sources: list[str], fa
     genuine, impostor = loo_scores(embeddings, person, sources)
     if len(impostor) == 0:  # a single person: nothing to tell apart, rely on the floor
         impostor = np.array([MIN_THRESHOLD - 0.1])
-    thr = max(float(np.quantile(impostor, 1.0 - far)), MIN_THRESHOLD)
+    from scipy.stats import norm
+
+    z = float(norm.ppf(1.0 - far))
+    thr = max(float(np.quantile(impostor, 1.0 - far)), float(impostor.mean() + z * impostor.std()), MIN_THRESHOLD)
     if len(genuine) >= 3:
-        thr = max(thr, _eer_threshold(genuine, impostor))
         from sklearn.linear_model import LogisticRegression
 
         x = np.concatenate([genuine, impostor])[:, None]

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from speakerid.errors import GalleryError
+from speakerid.faces.downscale import detect_downscaled
 from speakerid.identity.gallery import Gallery
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 # A second face at least this fraction of the largest one's area makes the photo ambiguous.
 AMBIGUOUS_AREA_RATIO = 0.25
+DETECT_MAX_SIDE = 1024
 
 
 @dataclass
@@ -45,10 +47,9 @@ def single_face(faces: list["Face"]) -> tuple["Face | None", str]:
     """The one face of a reference photo, or why the photo cannot be used."""
     if not faces:
         return None, "no face found"
-    faces = sorted(faces, key=lambda f: -float((f.box[2] - f.box[0]) * (f.box[3] - f.box[1])))
+    faces = sorted(faces, key=lambda f: -f.area)
     if len(faces) > 1:
-        area = lambda f: float((f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))  # noqa: E731
-        if area(faces[1]) >= AMBIGUOUS_AREA_RATIO * area(faces[0]):
+        if faces[1].area >= AMBIGUOUS_AREA_RATIO * faces[0].area:
             return None, f"{len(faces)} faces found (which one is the person is ambiguous)"
     return faces[0], ""
 
@@ -78,7 +79,7 @@ def embed_images(
         except GalleryError as exc:
             report.rejected.append((str(path), str(exc).split(": ", 1)[-1]))
             continue
-        face, why = single_face(detector.detect(rgb[None])[0])
+        face, why = single_face(detect_downscaled(detector, rgb[None], DETECT_MAX_SIDE)[0])
         if face is None:
             report.rejected.append((str(path), why))
             log.warning("%s: skipped, %s", path, why)

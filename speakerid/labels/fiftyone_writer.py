@@ -74,19 +74,20 @@ def _sample_labels(result: VideoResult) -> dict[str, Any]:
     }
 
 
-def write_video_result(dataset: Any, result: VideoResult) -> Any:
-    """Add or replace the sample of ``result.video``; returns the saved sample."""
+def write_video_result(dataset: Any, result: VideoResult, sample: Any | None = None) -> Any:
+    """Add or replace the sample of ``result.video`` (or write onto ``sample``); returns the saved sample."""
     import fiftyone as fo
 
     filepath = str(Path(result.video).resolve())
     frame_labels = _frame_labels(result)
     sample_labels = _sample_labels(result)
-    sample = find_sample(dataset, filepath)
+    sample = sample if sample is not None else find_sample(dataset, filepath)
     new = sample is None
     if new:
         sample = fo.Sample(filepath=filepath)
     else:
         sample.frames.clear()
+        sample.save()  # FiftyOne drops sample fields set after an unsaved frames.clear()
     if sample.metadata is None:
         sample.metadata = fo.VideoMetadata.build_for(filepath)
     for key, value in sample_labels.items():

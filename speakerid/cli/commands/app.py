@@ -1,4 +1,8 @@
-"""``speakerid app``: open the FiftyOne App on a dataset, bound to 127.0.0.1 by default."""
+"""``speakerid app``: open the FiftyOne App on a dataset, bound to 127.0.0.1 by default.
+
+The App gets speakerid's plugin (operators + Speakers panel) without any install step: it loads
+plugins from a directory holding the user's plugins plus ours (speakerid.plugin_install).
+"""
 
 from __future__ import annotations
 
@@ -12,15 +16,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", default="speakerid", help="dataset to open (default: speakerid)")
     p.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=5151)
+    p.add_argument("--gallery", default=None, help="gallery (.sid) the plugin's forms and Speakers panel start with")
     p.add_argument("--no-wait", action="store_true", help="return once the App server is up (for scripts)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     import fiftyone as fo
+
+    from speakerid import plugin_install
 
     if not fo.dataset_exists(args.dataset):
         raise SpeakeridError(f"no FiftyOne dataset named {args.dataset!r}; create it with `speakerid annotate ... --dataset {args.dataset}`")
+    plugin_install.use_plugins_dir(plugin_install.app_plugins_dir())
+    if args.gallery:
+        os.environ["SPEAKERID_GALLERY"] = os.path.abspath(args.gallery)
     session = fo.launch_app(fo.load_dataset(args.dataset), address=args.address, port=args.port, remote=True)
     print(f"FiftyOne App: http://{args.address}:{args.port}/ (Ctrl-C to stop)")
     if not args.no_wait:

@@ -1,0 +1,123 @@
+"""Plan and drive a labelling job over a FiftyOne dataset or view.
+
+The job fingerprint (settings + gallery + version) decides what is already done; the engine
+(in-process, process pool or Ray) only analyses videos, and this driver alone writes to
+FiftyOne, one sample at a time through ``speakerid.batch.commit``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from speakerid.batch.commit import DONE_FIELD, commit_outcome, ensure_fields
+from speakerid.batch.summary import JobProgress, LabelSummary
+from speakerid.batch.work import Outcome, WorkItem, models_for
+from speakerid.errors import SpeakeridError
+from speakerid.identity.gallery import Gallery
+from speakerid.pipeline import AnnotateSettings
+
+ENGINES = ("local", "ray")
+
+
+def open_collection(dataset: str, view: str | None = None) -> Any:
+    """The dataset called ``dataset``, or its saved view ``view``; one-line error if missing."""
+    import fiftyone as fo
+
+    if not fo.dataset_exists(dataset):
+        raise SpeakeridError(f"FiftyOne dataset {dataset!r} not found")
+    ds = fo.load_dataset(dataset)
+    if view is None:
+        return ds
+    if not ds.has_saved_view(view):
+        saved = ", ".join(ds.list_saved_views()) or "none"
+        raise SpeakeridError(f"dataset {dataset!r} has no saved view {view!r} (saved views: {saved})")
+    return ds.load_saved_view(view)
+
+
+def load_gallery(gallery: str | Path | Gallery, settings: AnnotateSettings) -> Gallery:
+    """A Gallery object, a ``.sid`` file, or a ``<person>/<images>`` folder (enrolled here, once).
+
+    A given Gallery is copied: annotate_video sets its threshold override, which would change the
+    caller's gallery fingerprint between jobs."""
+    if isinstance(gallery, Gallery):
+        return copy.copy(gallery)
+    path = Path(gallery)
+    if path.is_dir():
+        from speakerid.identity.enroll import open_gallery
+
+        models = models_for(settings)
+        return open_gallery(path, models.detector, models.embedder)
+    return Gallery.load(path)
+
+
+def plan(collection: Any, fingerprint: str, overwrite: bool = False) -> tuple[list[WorkItem], int, int]:
+    """(video samples still to label, how many are already done, how many samples are not videos)."""
+    from fiftyone.core.media import VIDEO, get_media_type
+
+    ids, paths, marks = collection.values(["id", "filepath", DONE_FIELD])
+    todo, done, ignored = [], 0, 0
+    for sid, path, mark in zip(ids, paths, marks):
+        if get_media_type(path) != VIDEO:
+            ignored += 1
+        elif mark == fingerprint and not overwrite:
+            done += 1
+        else:
+            todo.append(WorkItem(sid, path))
+    return todo, done, ignored
+
+
+def label_dataset(dataset_or_view: Any, gallery_path: str | Path | Gallery, settings: AnnotateSettings | None = None,
+                  workers: int | None = 1, engine: str = "local", overwrite: bool = False,
+                  progress: Callable[[JobProgress], None] | None = None, address: str | None = None) -> LabelSummary:
+    """Label every video sample of a dataset or view; resumable, idempotent, crash-safe.
+
+    ``workers``: processes (local) or Ray actors; None = one per CPU (of the cluster). ``address``:
+    Ray cluster to join ("auto", "ray://host:port"); None starts a local Ray unless one is
+    initialised already. ``progress`` gets a JobProgress after each video. Videos that cannot
+    be read are tagged ``speakerid:failed`` with the reason in ``speakerid_error`` and listed
+    in the summary; the job goes on.
+    """
+    settings = settings or AnnotateSettings()
+    if engine not in ENGINES:
+        raise SpeakeridError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    if workers is not None and workers < 1:
+        raise SpeakeridError(f"--workers must be >= 1, got {workers}")
+    gallery = load_gallery(gallery_path, settings)
+    fingerprint = settings.fingerprint(gallery)
+    root = dataset_or_view._root_dataset
+    ensure_fields(root)
+    items, skipped, ignored = plan(dataset_or_view, fingerprint, overwrite)
+    summary = LabelSummary(root.name, engine, workers, fingerprint, videos=len(items) + skipped,
+                           skipped=skipped, ignored=ignored)
+    t0 = time.perf_counter()
+    if progress:
+        progress(JobProgress(0, len(items), 0, 0, 0.0))
+    for done, out in enumerate(_outcomes(items, gallery, settings, workers, engine, address), 1):
+        commit_outcome(root, out, fingerprint)
+        if out.error:
+            summary.failed.append((out.item.filepath, out.error))
+        else:
+            summary.labelled += 1
+        summary.frames += out.frames
+        if progress:
+            progress(JobProgress(done, len(items), len(summary.failed), summary.frames, time.perf_counter() - t0))
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _outcomes(items: list[WorkItem], gallery: Gallery, settings: AnnotateSettings, workers: int | None,
+              engine: str, address: str | None) -> Iterator[Outcome]:
+    """Nothing to do starts nothing: no pool, no Ray, no model loading."""
+    if not items:
+        return iter(())
+    if engine == "ray":
+        from speakerid.batch.ray_engine import run_ray
+
+        return run_ray(items, gallery, settings, workers, address)
+    from speakerid.batch.local import run_local
+
+    return run_local(items, gallery, settings, workers or os.cpu_count() or 1)

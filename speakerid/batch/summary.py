@@ -1,0 +1,81 @@
+"""What a labelling job did (returned to callers, shown as a table) and its live progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class JobProgress:
+    """Passed to the ``progress`` callback after each finished video."""
+
+    done: int
+    total: int
+    failed: int
+    frames: int
+    elapsed: float
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+    def text(self) -> str:
+        """Short line for status bars, e.g. ``12/40 videos, 1 failed, 31.0 frames/s``."""
+        rate = f", {self.frames / self.elapsed:.1f} frames/s" if self.elapsed > 0 else ""
+        failed = f", {self.failed} failed" if self.failed else ""
+        return f"{self.done}/{self.total} videos{failed}{rate}"
+
+
+@dataclass
+class LabelSummary:
+    """Outcome of ``label_dataset``: counts, failures (filepath, reason) and throughput."""
+
+    dataset: str
+    engine: str
+    workers: int | None  # None: one per CPU (of the Ray cluster)
+    fingerprint: str
+    videos: int = 0
+    labelled: int = 0
+    skipped: int = 0
+    frames: int = 0
+    seconds: float = 0.0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    ignored: int = 0  # non-video samples in the collection
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def videos_per_minute(self) -> float:
+        processed = self.labelled + len(self.failed)
+        return 60.0 * processed / self.seconds if self.seconds > 0 else 0.0
+
+
+def print_summary(summary: LabelSummary) -> None:
+    """Rich table of the job on stderr, failures listed one per row."""
+    from rich.table import Table
+
+    from speakerid.progress import console
+
+    workers = f"{summary.workers} worker(s)" if summary.workers else "one worker per CPU"
+    table = Table(title=f"speakerid label: dataset {summary.dataset} ({summary.engine}, {workers})")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    table.add_row("video samples", str(summary.videos))
+    table.add_row("labelled now", str(summary.labelled), style="green")
+    table.add_row("already done (skipped)", str(summary.skipped))
+    table.add_row("failed", str(len(summary.failed)), style="red" if summary.failed else "")
+    if summary.ignored:
+        table.add_row("non-video samples (ignored)", str(summary.ignored))
+    table.add_row("frames analysed", str(summary.frames))
+    table.add_row("time", f"{summary.seconds:.1f} s ({summary.videos_per_minute:.1f} videos/min)")
+    console.print(table)
+    if summary.failed:
+        failures = Table(title="failed videos (tagged speakerid:failed, reason in speakerid_error)")
+        failures.add_column("video")
+        failures.add_column("reason")
+        for path, reason in summary.failed:
+            failures.add_row(path, reason.removeprefix(f"{path}: "))
+        console.print(failures)
+    console.print(f"run fingerprint {summary.fingerprint}; rerun to resume, --overwrite to relabel")

@@ -1,0 +1,52 @@
+"""``speakerid label``: label every video of a FiftyOne dataset or saved view (resumable, parallel)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from speakerid.cli.common import add_pipeline_args, settings_from_args
+from speakerid.progress import progress_bar, rate_text
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("label", help="label all videos of a FiftyOne dataset (resumable; parallel or on Ray)",
+                       description="Label every video sample of a dataset or saved view. Samples already "
+                                   "labelled with the same settings and gallery are skipped, so an "
+                                   "interrupted job resumes where it stopped. See docs/batch.md.")
+    p.add_argument("--dataset", required=True, help="FiftyOne dataset to label")
+    p.add_argument("--view", default=None, help="label only this saved view of the dataset")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local processes (default) or a Ray cluster")
+    p.add_argument("--workers", type=int, default=None,
+                   help="parallel workers: processes (local, default 1) or Ray actors (default one per cluster CPU)")
+    p.add_argument("--address", default=None,
+                   help="Ray cluster to join: auto or ray://host:port (default: start a local Ray)")
+    add_pipeline_args(p)
+    p.add_argument("--overwrite", action="store_true", help="relabel samples already done with these settings")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from speakerid.batch import JobProgress, label_dataset
+    from speakerid.batch.job import open_collection
+    from speakerid.batch.summary import print_summary
+
+    settings = settings_from_args(args)
+    collection = open_collection(args.dataset, args.view)
+    workers = args.workers if args.workers is not None or args.engine == "ray" else 1
+    with progress_bar(args.quiet, unit="videos") as prog:
+        task = prog.add_task("labelling videos", total=None, rate="")
+
+        def show(p: JobProgress) -> None:
+            prog.update(task, total=p.total, completed=p.done, rate=rate_text(p.frames, p.elapsed))
+
+        summary = label_dataset(collection, args.gallery, settings, workers=workers, engine=args.engine,
+                                overwrite=args.overwrite, progress=show, address=args.address)
+    if not args.quiet:
+        print_summary(summary)
+    else:
+        for _, reason in summary.failed:
+            print(f"speakerid: error: {reason}", file=sys.stderr)
+    return 0 if summary.ok else 1

@@ -1,0 +1,1 @@
+"""Why a face classifier decided: attribution heatmaps, filter views, embedding maps, attacks."""

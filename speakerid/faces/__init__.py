@@ -1,0 +1,1 @@
+"""Faces: MTCNN detection (``detect``), alignment (``align``), embedders, pair verification."""

