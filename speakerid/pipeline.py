@@ -45,6 +45,7 @@ class AnnotateSettings:
     speaker_mode: str = "dominant"
     speaking_threshold: float = 0.5
     store_embeddings: bool = True
+    face_model: str | None = None
     max_detect_side: int = 1280
 
     def fingerprint(self, gallery: Gallery) -> str:
@@ -67,7 +68,12 @@ def load_models(settings: AnnotateSettings) -> Models:
     from speakerid.faces.detect import FaceDetector
     from speakerid.faces.embedders import get_embedder
 
-    return Models(FaceDetector(min_face_size=settings.min_face_size, min_score=settings.min_score), get_embedder(settings.embedder))
+    models = Models(FaceDetector(min_face_size=settings.min_face_size, min_score=settings.min_score), get_embedder(settings.embedder))
+    if settings.face_model:
+        from speakerid.identity.trained import TrainedMatcher
+
+        models.extra["face_model"] = TrainedMatcher(settings.face_model, models.embedder)
+    return models
 
 
 @dataclass
@@ -97,7 +103,11 @@ def detect_and_match(path: str | Path, gallery: Gallery, settings: AnnotateSetti
         dets = detect_downscaled(models.detector, batch.frames, settings.max_detect_side)
         crops = [models.embedder.crop(fr, f) for fr, faces in zip(batch.frames, dets) for f in faces]
         embs = models.embedder.embed(np.stack(crops)) if crops else np.zeros((0, models.embedder.dim), np.float32)
-        matches = gallery.classify(embs, settings.classifier) if len(embs) else []
+        matcher = models.extra.get("face_model")
+        if matcher is not None:
+            matches = matcher.classify(embs, np.stack(crops) if crops else None)
+        else:
+            matches = gallery.classify(embs, settings.classifier, settings.threshold) if len(embs) else []
         k = 0
         for idx, t, faces in zip(batch.indices, batch.times, dets):
             n = len(faces)
@@ -117,20 +127,21 @@ def annotate_video(path: str | Path, gallery: Gallery, settings: AnnotateSetting
     settings = settings or AnnotateSettings()
     models = models or load_models(settings)
     gallery.check_embedder(models.embedder.name, models.embedder.version)
-    if settings.threshold is not None:
-        gallery.threshold_override = settings.threshold
+    matcher = models.extra.get("face_model")
+    names = matcher.names if matcher else gallery.names
+    threshold = matcher.threshold if matcher else (gallery.threshold if settings.threshold is None else settings.threshold)
     raw, info = detect_and_match(path, gallery, settings, models, on_frames)
 
     all_faces = [f for _, _, faces in raw for f in faces]
     votes = vote_tracks([f.track for f in all_faces], [f.match.scores for f in all_faces],
-                        gallery.names, gallery.threshold, gallery.calibration)
+                        names, threshold, None if matcher else gallery.calibration)
     frames = []
     for idx, t, faces in raw:
         results = []
         for f in faces:
             identity, conf, _ = votes[f.track]
             person = identity if identity != UNKNOWN else f.match.best
-            sim = float(f.match.scores[gallery.names.index(person)])
+            sim = float(f.match.scores[names.index(person)])
             results.append(FaceResult(_relative_box(f.box, info.width, info.height), identity, conf, sim, f.track,
                                       float(f.score), f.embedding if settings.store_embeddings else None))
         frames.append(FrameResult(idx, t, results))
@@ -153,7 +164,7 @@ def annotate_video(path: str | Path, gallery: Gallery, settings: AnnotateSetting
         frames=frames,
         segments=cut_segments(frames, step, info.fps, end_time, info.num_frames, settings.gap_tolerance),
         screen_time=screen_time(frames, step),
-        settings={**asdict(settings), "gallery": gallery.fingerprint(), "threshold": gallery.threshold,
+        settings={**asdict(settings), "gallery": gallery.fingerprint(), "threshold": threshold,
                   "fingerprint": settings.fingerprint(gallery), "version": __version__},
         notes=notes,
     )

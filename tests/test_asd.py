@@ -17,7 +17,7 @@ from speakerid.asd.model import LightASD
 from speakerid.asd.score import ActiveSpeakerScorer
 from speakerid.asd.weights import DEFAULT_WEIGHTS, SHA256, load_light_asd, resolve_weights
 from speakerid.errors import ModelUnavailableError, VideoReadError
-from speakerid.faces.detect import FaceDetector, largest_face
+from speakerid.faces.detect import FaceDetector
 from speakerid.io import read_frames
 from speakerid.io.audio import read_audio
 
@@ -45,7 +45,7 @@ def largest_face_track(video: Path, span: tuple[float, float]) -> tuple[np.ndarr
     times, boxes = [], []
     for batch in read_frames(video, fps=5, start=span[0], end=span[1], batch_size=32):
         for t, faces in zip(batch.times, detector.detect(batch.frames)):
-            face = largest_face(faces)
+            face = max(faces, key=lambda f: f.area, default=None)
             if face is not None:
                 times.append(t)
                 boxes.append(face.box)

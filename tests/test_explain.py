@@ -7,34 +7,23 @@ import json
 import numpy as np
 import pytest
 import torch
+from face_data import face_models, one_thread  # noqa: F401  (shared fixtures)
 
 from speakerid.cli.main import main
 from speakerid.explain.embedding_maps import embedding_maps, similar_faces
 from speakerid.explain.filters import filter_images, start_images
 from speakerid.explain.heatmaps import DEFAULT_CONTEXT, METHODS, mass_inside
 from speakerid.explain.model import explainable
-from speakerid.train.data import TRAIN_MIN_FACE, load_face_folders, split_by_image
+from speakerid.train.data import load_face_folders, split_by_image
 from speakerid.train.embeddings import embed_crops
 from speakerid.train.fo_patches import face_patch_dataset
 from speakerid.train.pipeline import save_trained, train_classifier
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
-def gallery_faces(shared_data):
-    from speakerid.faces.detect import FaceDetector
-    from speakerid.faces.embedders import get_embedder
-
-    embedder = get_embedder("facenet")
-    faces = load_face_folders([shared_data / "gallery"], FaceDetector(min_face_size=TRAIN_MIN_FACE), embedder, min_images=2)
-    return faces, embedder
+def gallery_faces(shared_data, face_models):
+    faces = load_face_folders([shared_data / "gallery"], *face_models, min_images=2)
+    return faces, face_models[1]
 
 
 @pytest.fixture(scope="module")
@@ -90,12 +79,10 @@ def test_gradient_ascent_excites_the_chosen_filters(svm_file, gallery_faces):
     assert not gallery_faces[1].module.training  # the shared embedder network is left in inference mode
 
 
-def test_embedding_maps_and_similar_faces_in_fiftyone(gallery_faces, shared_data, tmp_path, dataset_name):
-    from speakerid.faces.detect import FaceDetector
-
-    embedder = gallery_faces[1]
+def test_embedding_maps_and_similar_faces_in_fiftyone(face_models, shared_data, tmp_path, dataset_name):
+    embedder = face_models[1]
     lfw = [shared_data / "lfw" / "images"]  # the 10 LFW people with the most photos, 12 each at most
-    faces = load_face_folders(lfw, FaceDetector(min_face_size=TRAIN_MIN_FACE), embedder, max_people=10, max_images=12)
+    faces = load_face_folders(lfw, *face_models, max_people=10, max_images=12)
     emb = embed_crops(embedder, faces.crops)
     ds, paths = face_patch_dataset(dataset_name, faces, tmp_path / "patches")
     assert len(ds) == len(faces)

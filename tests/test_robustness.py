@@ -7,33 +7,23 @@ import json
 import numpy as np
 import pytest
 import torch
+from face_data import face_models, one_thread  # noqa: F401  (shared fixtures)
 
 from speakerid.cli.main import main
 from speakerid.explain.adversarial import attack, budget_levels, correctly_classified
 from speakerid.explain.model import explainable
-from speakerid.train.data import TRAIN_MIN_FACE, load_face_folders, split_by_image
+from speakerid.train.data import load_face_folders, split_by_image
 from speakerid.train.inputs import to_input, to_uint8
 from speakerid.train.pipeline import save_trained, train_classifier
 
 SELECT = {"max_people": 10, "max_images": 12}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
-def lfw_svm(shared_data):
+def lfw_svm(shared_data, face_models):
     """Linear SVM on facenet embeddings of 10 LFW people, and the faces it was trained on."""
-    from speakerid.faces.detect import FaceDetector
-    from speakerid.faces.embedders import get_embedder
-
-    embedder = get_embedder("facenet")
-    faces = load_face_folders([shared_data / "lfw" / "images"], FaceDetector(min_face_size=TRAIN_MIN_FACE), embedder, **SELECT)
+    embedder = face_models[1]
+    faces = load_face_folders([shared_data / "lfw" / "images"], *face_models, **SELECT)
     train, val = split_by_image(faces.labels, 0.25, seed=0)
     trained = train_classifier("svm", "ce", faces, train, val, embedder)
     return trained, faces, embedder

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from face_data import face_models, one_thread  # noqa: F401  (shared fixtures)
 
 from speakerid.cli.main import main
 from speakerid.errors import SpeakeridError
 from speakerid.train.classifier import load_classifier
-from speakerid.train.data import TRAIN_MIN_FACE, load_face_folders, split_by_image
+from speakerid.train.data import load_face_folders, split_by_image
 from speakerid.train.evaluate import predict_crops
 from speakerid.train.pipeline import save_trained, train_classifier
 from speakerid.train.trainer import TrainConfig
@@ -22,23 +22,6 @@ SELECT = {"min_images": 4, "max_people": 10, "max_images": 12}
 SELECT_ARGS = ["--min-images", "4", "--max-people", "10", "--max-images", "12"]
 # LFW people outside the selection: the unknowns of the open-set evaluation.
 UNKNOWN_PEOPLE = ["Tom_Cruise", "Emma_Watson", "Muhammad_Ali", "Winona_Ryder"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: on a shared 2-core machine two spin-waiting threads are ~10x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def face_models():
-    from speakerid.faces.detect import FaceDetector
-    from speakerid.faces.embedders import get_embedder
-
-    return FaceDetector(min_face_size=TRAIN_MIN_FACE), get_embedder("facenet")
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +127,31 @@ def test_cli_train_then_evaluate_open_set(roots, shared_data, tmp_path, dataset_
 
 def summary_classes(out: Path) -> list[str]:
     return json.loads((out / "svm.safetensors.json").read_text())["classes"]
+
+
+def test_faces_from_a_fiftyone_detections_dataset(shared_data, face_models, dataset_name):
+    """Corrected ``faces`` detections in a FiftyOne dataset become a training set; unknowns skipped."""
+    import fiftyone as fo
+
+    from speakerid.identity.enroll import load_rgb
+    from speakerid.train.fo_source import load_face_dataset
+
+    detector, embedder = face_models
+    ds = fo.Dataset(dataset_name)
+    people = {"guido_van_rossum": 2, "paul_allen": 2, "amy": 1}
+    for person, n in people.items():
+        for path in sorted((shared_data / "gallery" / person).iterdir())[:n]:
+            rgb = load_rgb(path)
+            h, w = rgb.shape[:2]
+            dets = [fo.Detection(label=person if person != "amy" else "unknown",
+                                 bounding_box=[f.box[0] / w, f.box[1] / h, (f.box[2] - f.box[0]) / w, (f.box[3] - f.box[1]) / h])
+                    for f in detector.detect(rgb[None])[0][:1]]  # fmt: skip
+            ds.add_sample(fo.Sample(filepath=str(path), faces=fo.Detections(detections=dets)))
+    faces = load_face_dataset(dataset_name, "faces", detector, embedder)
+    assert faces.classes == ["guido_van_rossum", "paul_allen"] and faces.counts() == {"guido_van_rossum": 2, "paul_allen": 2}
+    assert faces.detected.all()  # every labelled box was found again, so the detector's landmarks were used
+    assert faces.crops.shape == (4, 160, 160, 3)
+    emb = embedder.embed(faces.crops)
+    assert float(emb[0] @ emb[1]) > float(emb[0] @ emb[2])  # same person closer than the other one
+    with pytest.raises(SpeakeridError, match="no field"):
+        load_face_dataset(dataset_name, "nope", detector, embedder)

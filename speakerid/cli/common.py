@@ -23,6 +23,8 @@ def add_pipeline_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--embedder", default="facenet", help="face embedder: facenet (default), sface, facenet-vggface2")
     g.add_argument("--min-face-size", type=int, default=20, help="smallest face detected, in pixels (default 20)")
     g.add_argument("--classifier", choices=["centroid", "knn", "svm"], default=None, help="gallery matcher (default: the gallery's)")
+    g.add_argument("--face-model", default=None,
+                   help="classifier trained by `speakerid train-faces` to use instead of the gallery's matcher")
     g.add_argument("--threshold", type=float, default=None, help="override the gallery's calibrated unknown threshold")
     g.add_argument("--speaker-mode", choices=["dominant", "active"], default="dominant",
                    help="frame speaker: dominant face, or the face judged talking (active speaker detection)")
@@ -40,7 +42,7 @@ def settings_from_args(args: argparse.Namespace) -> AnnotateSettings:
         fps=None if args.every else args.fps, every=args.every, start=args.start, end=args.end,
         backend=args.backend, embedder=args.embedder, min_face_size=args.min_face_size,
         classifier=args.classifier, threshold=args.threshold, speaker_mode=args.speaker_mode,
-        batch_size=args.batch_size, store_embeddings=not args.no_embeddings,
+        batch_size=args.batch_size, store_embeddings=not args.no_embeddings, face_model=args.face_model,
     )
 
 

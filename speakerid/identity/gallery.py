@@ -88,8 +88,8 @@ class Gallery:
                 out[self.names[p]] += 1
         return out
 
-    def classify(self, embeddings: np.ndarray, method: str | None = None) -> list[Match]:
-        """Best match per embedding, ``unknown`` below the threshold."""
+    def classify(self, embeddings: np.ndarray, method: str | None = None, threshold: float | None = None) -> list[Match]:
+        """Best match per embedding, ``unknown`` below ``threshold`` (default: the gallery's)."""
         if not self.names:
             raise GalleryError("gallery is empty: enroll at least one person")
         return classify(
@@ -97,7 +97,7 @@ class Gallery:
             self.embeddings,
             self.person,
             self.names,
-            self.threshold,
+            self.threshold if threshold is None else threshold,
             self.calibration,
             method or self.classifier,
         )

@@ -30,7 +30,8 @@ def vote_tracks(
         mean = np.mean(rs, axis=0)
         best = int(mean.argmax())
         sim = float(mean[best])
-        p = float(calibration.probability(sim)) if calibration else float(sim >= threshold)
+        # without a calibration the scores are already class probabilities (trained classifiers)
+        p = float(calibration.probability(sim)) if calibration else sim
         if sim >= threshold:
             out[t] = (names[best], p, sim)
         else:

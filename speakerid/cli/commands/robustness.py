@@ -37,7 +37,7 @@ def examples_figure(res, classes: list[str], rows: int):
         diff = res.perturbed[i].astype(np.int16) - res.original[i].astype(np.int16)
         noise = (127.5 + diff * (127.5 / max(res.budget_px, 1))).clip(0, 255).astype(np.uint8)
         images += [res.original[i], noise, res.perturbed[i]]
-        titles += [f"{classes[res.labels[i]]} {res.true_before[i]:.2f}", f"noise <= {res.budget_px}/255",
+        titles += [f"{classes[res.labels[i]]} {res.true_before[i]:.2f}", f"noise, max {np.abs(diff).max()}/255",
                    f"{classes[res.predicted[i]]} {res.top_after[i]:.2f}"]  # fmt: skip
     return image_grid(images, titles, ncols=3, cell=128)
 

@@ -1,0 +1,40 @@
+"""A classifier trained by ``speakerid train-faces`` used in place of the gallery's matcher."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from speakerid.errors import GalleryError
+from speakerid.identity.classify import Match
+from speakerid.results import UNKNOWN
+
+
+class TrainedMatcher:
+    """Open-set matching by a trained classifier: its class probabilities play the role of
+    similarities, and its own held-out threshold decides ``unknown``."""
+
+    def __init__(self, path: str | Path, embedder: Any) -> None:
+        from speakerid.train import load_classifier
+
+        self.clf = load_classifier(path)
+        if (self.clf.embedder, self.clf.embedder_version) != (embedder.name, embedder.version):
+            raise GalleryError(f"{path}: trained on {self.clf.embedder} {self.clf.embedder_version}, "
+                               f"not {embedder.name} {embedder.version}: choose --embedder {self.clf.embedder}")
+        self.names: list[str] = list(self.clf.classes)
+        self.threshold = float(self.clf.threshold)
+
+    def classify(self, embeddings: np.ndarray, crops: np.ndarray) -> list[Match]:
+        """Best class per face, ``unknown`` below the classifier's threshold."""
+        if len(embeddings) == 0:
+            return []
+        probs = self.clf.predict_proba(embeddings if self.clf.input == "embedding" else crops)
+        out = []
+        for row in np.asarray(probs, np.float32):
+            best = int(row.argmax())
+            known = row[best] >= self.threshold
+            out.append(Match(self.names[best] if known else UNKNOWN, self.names[best], float(row[best]),
+                             float(row[best] if known else 1.0 - row[best]), row))
+        return out

@@ -1,0 +1,54 @@
+"""``--speaker-mode active`` end to end: Light-ASD scores on the pipeline's own face tracks."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from speakerid.cli.main import main
+
+WEIGHTS = "weights/light-asd/finetuning_TalkSet.model"
+
+
+@pytest.fixture(scope="module")
+def sample_gallery(tmp_path_factory):
+    from pathlib import Path
+
+    out = tmp_path_factory.mktemp("g") / "sample.sid"
+    assert main(["enroll", str(Path(__file__).resolve().parents[1] / "sample_videos" / "gallery"), "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_active_mode_scores_speaking_faces(hamilton, shared_data, sample_gallery, tmp_path, monkeypatch, dataset_name):
+    import fiftyone as fo
+
+    monkeypatch.setenv("SPEAKERID_ASD_WEIGHTS", str(shared_data.parent / WEIGHTS))
+    js = tmp_path / "active.json"
+    code = main(["annotate", str(hamilton), "--gallery", str(sample_gallery), "--speaker-mode", "active",
+                 "--dataset", dataset_name, "--json", str(js), "--quiet"])
+    assert code == 0
+    data = json.loads(js.read_text())
+    assert data["notes"] == []
+    rap = [face["speaking"] for f in data["frames"] if 82 <= f["frame_number"] - 1 <= 210 for face in f["faces"]
+           if face["identity"] == "lin_manuel_miranda"]
+    audience = [face["speaking"] for f in data["frames"] if 211 <= f["frame_number"] - 1 <= 274 for face in f["faces"]]
+    assert rap and audience
+    assert np.mean(rap) > 0.5 > np.mean(audience), (np.mean(rap), np.mean(audience))
+    assert any(s["speaker"] == "lin_manuel_miranda" for s in data["segments"])
+    ds = fo.load_dataset(dataset_name)
+    speaking = ds.values("frames.faces.detections.speaking", unwind=True)
+    assert len(speaking) == sum(len(f["faces"]) for f in data["frames"]) and all(0 <= s <= 1 for s in speaking)
+
+
+def test_active_mode_falls_back_without_weights(hamilton, sample_gallery, tmp_path, monkeypatch):
+    monkeypatch.setenv("SPEAKERID_ASD_WEIGHTS", str(tmp_path / "missing.model"))
+    js = tmp_path / "fallback.json"
+    code = main(["annotate", str(hamilton), "--gallery", str(sample_gallery), "--speaker-mode", "active",
+                 "--end", "5", "--no-dataset", "--json", str(js), "--quiet"])
+    assert code == 0
+    data = json.loads(js.read_text())
+    assert len(data["notes"]) == 1 and "dominant-face rule" in data["notes"][0]
+    assert all("speaking" not in face for f in data["frames"] for face in f["faces"])
+    assert any(f["speaker"] == "lin_manuel_miranda" for f in data["frames"])
