@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
+SHARED_DATA = (ROOT.parent / "shared" / "data").resolve()
 
 
 @pytest.fixture(scope="session")

@@ -115,7 +115,7 @@ def test_delegated_annotation(annotated, hamilton):
     assert doc.status.progress == pytest.approx(1.0) and "1 labelled" in doc.status.label
     ds = fo.load_dataset(name)
     sample = ds[info["ham_id"]]
-    assert sample.filepath == str(hamilton.resolve())
+    assert Path(sample.filepath).resolve() == hamilton.resolve()
     assert len(sample["speaker_segments"].detections) >= 1
     assert {c.label for c in sample["speakers"].classifications} - {"unknown"} <= set(FIRST_PEOPLE)
     assert ds.info["speakerid_gallery"]  # forms and the panel default to this gallery next time
