@@ -31,6 +31,7 @@ from speakerid.asd.weights import load_light_asd
 from speakerid.errors import VideoReadError
 from speakerid.io import read_frames
 from speakerid.io.audio import mfcc, read_audio
+from speakerid.io.spans import group_spans
 
 FPS = 25.0
 SAMPLE_RATE = 16000
@@ -188,16 +189,7 @@ def _plan(times: np.ndarray, boxes: np.ndarray) -> _Track:
 
 def _overlapping_groups(plans: list[_Track]) -> list[list[_Track]]:
     """Tracks grouped so that each group's span is decoded once and far-apart tracks are not."""
-    groups: list[list[_Track]] = []
-    group_end = -np.inf
-    for plan in sorted(plans, key=lambda p: p.start):
-        if groups and plan.start <= group_end + _MERGE_GAP:
-            groups[-1].append(plan)
-            group_end = max(group_end, plan.end)
-        else:
-            groups.append([plan])
-            group_end = plan.end
-    return groups
+    return group_spans(plans, lambda p: p.start, lambda p: p.end, _MERGE_GAP)
 
 
 def _batches(items: list[int], size: int) -> list[list[int]]:

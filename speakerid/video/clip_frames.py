@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import torch
 
+from speakerid.io.spans import group_spans
 from speakerid.video.clips import ClipSpec, video_info
 from speakerid.video.pytorchvideo_compat import pytorchvideo_module
 
@@ -64,16 +65,7 @@ def normalize_rgb(frames: np.ndarray) -> torch.Tensor:
 
 def _runs(clips: list[ClipSpec], fps: float) -> list[list[ClipSpec]]:
     """Clips sorted by start, grouped so that one read covers each group without long gaps."""
-    runs: list[list[ClipSpec]] = []
-    hi = -1
-    for clip in sorted(clips, key=lambda c: (c.first, c.last)):
-        if runs and clip.first - hi <= _MAX_GAP_S * fps:
-            runs[-1].append(clip)
-            hi = max(hi, clip.last)
-        else:
-            runs.append([clip])
-            hi = clip.last
-    return runs
+    return group_spans(clips, lambda c: c.first, lambda c: c.last, _MAX_GAP_S * fps)
 
 
 def iter_clip_frames(path: str, clips: list[ClipSpec], fps: float, size: int,
