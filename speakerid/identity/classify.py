@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,13 +43,23 @@ def person_similarities(emb: np.ndarray, refs: np.ndarray, person: np.ndarray, n
     return emb @ cents.T
 
 
+_SVM_CACHE: dict[str, object] = {}
+
+
 def _svm_choice(emb: np.ndarray, refs: np.ndarray, person: np.ndarray) -> np.ndarray:
-    """Person index chosen by a linear SVM trained on the references (needs >= 2 people)."""
+    """Person index chosen by a linear SVM trained on the references (needs >= 2 people).
+
+    The fit is cached per reference set: the pipeline classifies batch after batch against the
+    same gallery, and refitting for every batch was work repeated on the hot path.
+    """
     from sklearn.svm import LinearSVC
 
     if len(np.unique(person)) < 2:
         return np.zeros(len(emb), np.int64)
-    svm = LinearSVC(C=1.0).fit(refs, person)
+    key = hashlib.sha1(refs.tobytes() + person.tobytes()).hexdigest()
+    svm = _SVM_CACHE.get(key)
+    if svm is None:
+        svm = _SVM_CACHE[key] = LinearSVC(C=1.0).fit(refs, person)
     return svm.predict(emb).astype(np.int64)
 
 
