@@ -7,8 +7,6 @@ decided per track, not per frame.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -18,40 +16,12 @@ import numpy as np
 from speakerid import __version__
 from speakerid.faces.downscale import detect_downscaled
 from speakerid.identity.gallery import Gallery
+from speakerid.settings import AnnotateSettings
 from speakerid.results import UNKNOWN, FaceResult, FrameResult, VideoResult
 from speakerid.timeline.segments import cut_segments, screen_time
 from speakerid.timeline.speaker import pick_speaker, smooth_speakers
 from speakerid.timeline.tracks import TrackLinker
 from speakerid.timeline.vote import vote_tracks
-
-
-@dataclass
-class AnnotateSettings:
-    """Every knob of one annotation run; its fingerprint identifies results made with it."""
-
-    fps: float | None = 5.0
-    every: int | None = None
-    start: float | None = None
-    end: float | None = None
-    backend: str = "pyav"
-    embedder: str = "facenet"
-    min_face_size: int = 20
-    min_score: float = 0.90
-    batch_size: int = 16
-    classifier: str | None = None
-    threshold: float | None = None
-    smooth: float = 1.0
-    gap_tolerance: float = 1.0
-    speaker_mode: str = "dominant"
-    speaking_threshold: float = 0.5
-    store_embeddings: bool = True
-    face_model: str | None = None
-    max_detect_side: int = 1280
-
-    def fingerprint(self, gallery: Gallery) -> str:
-        """Hash of settings + gallery + version: equal fingerprints mean identical labels."""
-        blob = json.dumps([asdict(self), gallery.fingerprint(), __version__], sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -68,7 +38,7 @@ def load_models(settings: AnnotateSettings) -> Models:
     from speakerid.faces.detect import FaceDetector
     from speakerid.faces.embedders import get_embedder
 
-    models = Models(FaceDetector(min_face_size=settings.min_face_size, min_score=settings.min_score), get_embedder(settings.embedder))
+    models = Models(FaceDetector(min_face_size=settings.min_face_size, min_score=settings.min_score or 0.90), get_embedder(settings.embedder))
     if settings.face_model:
         from speakerid.identity.trained import TrainedMatcher
 

@@ -22,7 +22,7 @@ import pytest
 from speakerid.batch import label_dataset
 from speakerid.batch.commit import DONE_FIELD, ERROR_FIELD, FAILED_TAG
 from speakerid.cli.main import main
-from speakerid.pipeline import AnnotateSettings
+from speakerid.settings import AnnotateSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 FPS = 2.0

@@ -17,7 +17,7 @@ from speakerid.batch import label_dataset
 from speakerid.batch.job import load_gallery as job_gallery
 from speakerid.errors import SpeakeridError
 from speakerid.identity.gallery import Gallery
-from speakerid.pipeline import AnnotateSettings
+from speakerid.settings import AnnotateSettings
 
 from .common import gallery_input, invalid, remember_gallery, require_videos
 

@@ -18,7 +18,7 @@ from speakerid.batch.summary import JobProgress, LabelSummary
 from speakerid.batch.work import Outcome, WorkItem, models_for
 from speakerid.errors import SpeakeridError
 from speakerid.identity.gallery import Gallery
-from speakerid.pipeline import AnnotateSettings
+from speakerid.settings import AnnotateSettings
 
 ENGINES = ("local", "ray")
 

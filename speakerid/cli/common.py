@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from speakerid.errors import SpeakeridError
-from speakerid.pipeline import AnnotateSettings
+from speakerid.settings import AnnotateSettings
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
 
