@@ -1,13 +1,16 @@
-"""Added cost of active speaker detection (Light-ASD) per second of analysed video, on this CPU.
+"""Added cost of active speaker detection per second of video, on this CPU.
 
-Builds the face track of the rapping shot of the Hamilton sample (MTCNN at 5 fps keyframes, as
-the identity pipeline does; not timed), then times ``ActiveSpeakerScorer.score_tracks`` for one
-track and for two tracks over the same span (decoding and audio are shared, so the second
-track costs only crops + network). Also times the parts: 25 fps decoding of the span, audio +
-MFCC, and the network alone. Figures are seconds of compute per second of video (CPU = process
-time over all threads; wall = elapsed), the best of ``--repeats`` runs.
-``--scores`` also prints the mean speaking scores used to pick the default weights.
-Usage: python benchmarks/asd_cost.py [--video PATH] [--repeats 3] [--threads N] [--scores]
+What the pipeline's single decode pass adds in ``--speaker-mode active``: decoding is shared,
+so the figures are the collector's own work fed from already decoded frames and audio (25 fps
+resampling, crops, Silero VAD, MFCC, Light-ASD, synchrony), for one face track and for two
+tracks over the same span, plus its parts: the voice detector alone (per second of audio, for
+every second of the video), the network alone and the synchrony measure alone (per second of
+each face track). For reference it also times the single pass that decodes grey frames and
+audio (``read_frames(with_grey=True, audio_rate=16000)``), which the pipeline does anyway.
+Figures are seconds of compute per second of video (CPU = process time over all threads; wall =
+elapsed), the best of ``--repeats`` runs; the face track is the bundled sample's talking head
+(MTCNN at 5 fps, not timed). Muted: the same with digital silence, where the network is skipped.
+Usage: python benchmarks/asd_cost.py [--video PATH] [--repeats 3] [--threads N]
 """
 
 from __future__ import annotations
@@ -23,55 +26,87 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT / "tests"))
-from test_asd import AUDIENCE, RAPPING, largest_face_track  # noqa: E402  (same tracks as the tests)
+from asd_data import TALKING_HEAD, largest_face_track  # noqa: E402  (same track as the tests)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, default=SHARED / "data/videos/short_hamilton_clip.mp4")
-    parser.add_argument("--weights", type=Path, default=SHARED / "weights/light-asd")
+    parser.add_argument("--weights", type=Path, default=SHARED / "weights/light-asd/finetuning_TalkSet.model")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
-    parser.add_argument("--scores", action="store_true", help="also print discrimination scores")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from speakerid.asd.crops import face_crops
+    from speakerid.asd.collector import ActiveSpeakerCollector
+    from speakerid.asd.crops import box_geometry, face_crop
     from speakerid.asd.score import ActiveSpeakerScorer
+    from speakerid.asd.sync import synchrony
+    from speakerid.asd.vad import VoiceActivity
     from speakerid.io import read_frames
-    from speakerid.io.audio import mfcc, read_audio
+    from speakerid.io.audio import mfcc
 
-    rapping = largest_face_track(args.video, RAPPING)
-    seconds = float(rapping[0][-1] - rapping[0][0]) + 1 / 25
-    scorer = ActiveSpeakerScorer(args.weights / "finetuning_TalkSet.model")
-    print(f"video {args.video.name}: track of {len(rapping[0])} keyframes over {seconds:.2f} s; "
-          f"torch threads {torch.get_num_threads()}")
+    times, boxes = largest_face_track(args.video, TALKING_HEAD)
+    start, end = float(times[0]) - 0.3, float(times[-1]) + 0.3
+    seconds = end - start
+    scorer = ActiveSpeakerScorer(args.weights)
+    print(f"video {args.video.name}: talking-head track of {len(times)} keyframes, span "
+          f"{seconds:.2f} s; torch threads {torch.get_num_threads()}")
 
-    def decode() -> list:
-        return [b for b in read_frames(args.video, fps=25, start=RAPPING[0], end=RAPPING[1])]
+    def decode() -> tuple[list, list]:
+        grey, audio = [], []
+        for batch in read_frames(args.video, fps=5, start=start, end=end, with_grey=True,
+                                 audio_rate=16000):
+            grey += batch.grey
+            audio += batch.audio
+        return grey, audio
 
-    batches = decode()
-    frames = np.concatenate([b.frames for b in batches])
-    times = np.concatenate([b.times for b in batches])
-    boxes = np.stack([np.interp(times, rapping[0], rapping[1][:, i]) for i in range(4)], 1)
-    crops = face_crops(frames, boxes, times)
-    rows = mfcc(read_audio(args.video, start=RAPPING[0], end=RAPPING[1] + 0.04))[:4 * len(crops)]
+    grey, audio = decode()
+    silence = [(t, np.zeros_like(chunk)) for t, chunk in audio]
+
+    def collect(tracks: int, sound: list) -> None:
+        collector = ActiveSpeakerCollector(scorer)
+        for t, chunk in sound:
+            collector.add_audio(t, chunk)
+        key = iter(zip(times, boxes))
+        nxt = next(key, None)
+        for t, image in grey:
+            while nxt is not None and nxt[0] < t:
+                collector.add_boxes(float(nxt[0]), {i: nxt[1] for i in range(tracks)})
+                nxt = next(key, None)
+            collector.add_frame(t, image)
+        collector.finish()
+
+    samples = np.concatenate([chunk for _, chunk in audio])
+    grid = np.arange(times[0], times[-1], 0.04)
+    geometry = box_geometry(boxes)
+    crops = np.stack([face_crop(grey[int(np.argmin([abs(g - t) for t, _ in grey]))][1],
+                                [np.interp(g, times, geometry[:, i]) for i in range(3)]) for g in grid])
+    offset = int(round((grid[0] - audio[0][0]) * 16000))
+    rows = mfcc(samples[offset:offset + len(crops) * 640 + 240])[:4 * len(crops)]
+    track_seconds = len(crops) / 25
+
+    def vad() -> None:
+        detector = VoiceActivity(audio[0][0])
+        detector.push(samples)
+        detector.finish()
+
     parts = {
-        "decode 25 fps (shared by all tracks)": decode,
-        "audio + MFCC (shared by all tracks)": lambda: mfcc(read_audio(args.video, start=RAPPING[0],
-                                                                       end=RAPPING[1])),
-        "network only, per track": lambda: scorer.score_crops(crops, rows),
-        "score_tracks, 1 track": lambda: scorer.score_tracks(args.video, [rapping]),
-        "score_tracks, 2 tracks": lambda: scorer.score_tracks(args.video, [rapping, rapping]),
+        "single pass decode, grey + audio (shared)": (decode, seconds),
+        "collector, 1 track": (lambda: collect(1, audio), seconds),
+        "collector, 2 tracks": (lambda: collect(2, audio), seconds),
+        "collector, 1 track, muted": (lambda: collect(1, silence), seconds),
+        "  voice detector (per s of video)": (vad, seconds),
+        "  network only (per s of track)": (lambda: scorer.score_crops(crops, rows), track_seconds),
+        "  synchrony only (per s of track)": (lambda: synchrony(crops[:100], samples[offset:offset + 64000]),
+                                              4.0),
     }
-    for name, fn in parts.items():
+    for name, (fn, per) in parts.items():
         cpu, wall = best_of(fn, args.repeats)
-        print(f"{name:40s} CPU {cpu / seconds:6.3f} s/s   wall {wall / seconds:6.3f} s/s")
-    print("(s/s = seconds of compute per second of video; 2 tracks minus 1 track = cost of each "
-          "further face track)")
-    if args.scores:
-        print_scores(args, rapping, largest_face_track(args.video, AUDIENCE))
+        print(f"{name:44s} CPU {cpu / per:6.3f} s/s   wall {wall / per:6.3f} s/s")
+    print("(s/s = seconds of compute per second of video or of face track; the machine may be "
+          "shared: compare figures taken in one run)")
 
 
 def best_of(fn, repeats: int) -> tuple[float, float]:
@@ -83,25 +118,6 @@ def best_of(fn, repeats: int) -> tuple[float, float]:
         cpu.append(time.process_time() - c)
         wall.append(time.perf_counter() - w)
     return min(cpu), min(wall)
-
-
-def print_scores(args, rapping, audience) -> None:
-    """Mean speaking score per track and per audio condition, for both released weights."""
-    from speakerid.asd.score import ActiveSpeakerScorer
-    from speakerid.io.audio import read_audio
-
-    audio = read_audio(args.video, start=0.0)
-    shift = 2 * 16000
-    conditions = {"audio +2 s": np.roll(audio, shift),
-                  "audio -2 s": np.roll(audio, -shift), "silence": np.zeros_like(audio)}
-    for name in ("finetuning_TalkSet.model", "pretrain_AVA_CVPR.model"):
-        scorer = ActiveSpeakerScorer(args.weights / name)
-        rap, aud = scorer.score_tracks(args.video, [rapping, audience])
-        line = [f"rapping {rap.mean():.3f}", f"audience {aud.mean():.3f}"]
-        for label, samples in conditions.items():
-            scores = scorer.score_track(args.video, *rapping, audio=samples)
-            line.append(f"rapping+{label} {scores.mean():.3f}")
-        print(f"{name:26s} " + "  ".join(line))
 
 
 if __name__ == "__main__":

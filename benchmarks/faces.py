@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from speakerid.cli.main import main as cli
-from speakerid.faces.detect import FaceDetector
+from speakerid.faces.mtcnn import MTCNNDetector
 from speakerid.faces.embedders import get_embedder
 from speakerid.faces.verify import lfw_trials, write_trials
 from speakerid.io import read_frames
@@ -33,14 +33,14 @@ def _best(fn, repeats: int = 3) -> float:
 
 def detector_speed(batch: int = 16) -> tuple[np.ndarray, float]:
     frames = next(iter(read_frames(DATA / "videos" / "short_hamilton_clip.mp4", fps=5.0, batch_size=batch))).frames
-    detector = FaceDetector()
+    detector = MTCNNDetector()
     seconds = _best(lambda: detector.detect(frames))
     print(f"MTCNN {frames.shape[2]}x{frames.shape[1]}, batch {batch}: {1000 * seconds / len(frames):.1f} ms/frame")
     return frames, seconds
 
 
 def embedder_speed(name: str, frames: np.ndarray, n: int = 64) -> None:
-    detector, embedder = FaceDetector(), get_embedder(name)
+    detector, embedder = MTCNNDetector(), get_embedder(name)
     crops = [embedder.crop(f, face) for f, faces in zip(frames, detector.detect(frames)) for face in faces]
     crops = np.stack((crops * n)[:n])
     seconds = _best(lambda: embedder.embed(crops))

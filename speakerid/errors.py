@@ -24,3 +24,16 @@ class GalleryError(SpeakeridError):
 
 class ModelUnavailableError(SpeakeridError):
     """Model weights are neither cached locally nor obtainable."""
+
+
+class SettingsError(SpeakeridError):
+    """An analysis option is out of range; ``option`` names it (``fps``, ``batch_size``, ...)."""
+
+    def __init__(self, option: str, problem: str) -> None:
+        self.option = option
+        self.problem = problem
+        super().__init__(f"{option}: {problem}")
+
+
+class DatabaseError(SpeakeridError):
+    """The FiftyOne database cannot be reached or refused a write."""

@@ -1,8 +1,10 @@
-"""Make the FiftyOne App find speakerid's plugin (``plugins/speakerid`` of this checkout).
+"""Make the FiftyOne App find speakerid's plugin, which ships inside the package
+(``speakerid/fiftyone_plugin``: ``fiftyone.yml`` + the operator modules), so a wheel install has
+it as much as a checkout does.
 
-Either install it into FiftyOne's plugins directory (a symlink by default, so edits show up at
-once; a copy on request), or, for ``speakerid app``, point the App at a directory holding the
-user's own plugins plus ours, without touching the user's directory.
+Either install it into FiftyOne's plugins directory (a symlink by default, so an upgrade of
+speakerid upgrades the plugin; a copy on request), or, for ``speakerid app``, point the App at a
+directory holding the user's own plugins plus ours, without touching the user's directory.
 """
 
 from __future__ import annotations
@@ -20,11 +22,10 @@ PLUGINS_ENV = "FIFTYONE_PLUGINS_DIR"
 
 
 def plugin_source() -> Path:
-    """The plugin folder shipped with this checkout (fiftyone.yml + Python modules)."""
-    src = Path(__file__).resolve().parents[1] / "plugins" / PLUGIN_DIRNAME
+    """The plugin folder shipped in the package (fiftyone.yml + Python modules)."""
+    src = Path(__file__).resolve().parent / "fiftyone_plugin"
     if not (src / "fiftyone.yml").is_file():
-        raise SpeakeridError(f"{src}: plugin folder not found (install speakerid from its source tree: "
-                             "pip install -e .)")
+        raise SpeakeridError(f"{src}: plugin folder incomplete (no fiftyone.yml): reinstall speakerid")
     return src
 
 

@@ -1,9 +1,16 @@
-"""Plain result records of one annotated video: what every output (FiftyOne, JSON) is written from."""
+"""Plain result records of one annotated video: what every output (FiftyOne, JSON) is written from.
+
+Per-frame data is kept in compact columns (:class:`FaceTable`, a few dozen bytes per face) and
+turned into :class:`FrameResult` objects only while a writer iterates them, so a long video's
+results stay small; identities live once per track (:class:`TrackResult`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, overload
 
 import numpy as np
 
@@ -12,15 +19,17 @@ UNKNOWN = "unknown"
 
 @dataclass
 class FaceResult:
-    """One detected face on one frame; ``box`` is relative ``[x, y, w, h]`` in 0..1."""
+    """One face on one analysed frame; ``box`` is relative ``[x, y, w, h]`` in 0..1.
+
+    ``detector_score`` is None on frames where the face was tracked rather than detected.
+    """
 
     box: tuple[float, float, float, float]
     identity: str
     confidence: float
     similarity: float
     track: int
-    detector_score: float
-    embedding: np.ndarray | None = None
+    detector_score: float | None = None
     speaking: float | None = None
 
 
@@ -36,6 +45,31 @@ class FrameResult:
 
 
 @dataclass
+class TrackResult:
+    """One face followed through time, and who it is (decided once for the whole track).
+
+    ``embedding`` is the unit-length, quality-weighted mean of the embeddings of its best faces
+    (``embedded`` of its ``num_faces`` appearances); ``best`` is the closest gallery person even
+    when the track is ``unknown``; ``best_frame``/``best_box`` locate its best face (thumbnails).
+    """
+
+    id: int
+    identity: str
+    best: str
+    confidence: float
+    similarity: float
+    start: float
+    end: float
+    first_frame: int
+    last_frame: int
+    num_faces: int
+    embedded: int
+    embedding: np.ndarray | None
+    best_frame: int
+    best_box: tuple[float, float, float, float]
+
+
+@dataclass
 class Segment:
     """A span in which one speaker holds the frame; frames are 1-based, inclusive."""
 
@@ -45,6 +79,83 @@ class Segment:
     first_frame: int
     last_frame: int
     confidence: float = 1.0
+
+
+class FaceTable:
+    """Columns of every analysed frame and every face on it, appended in time order."""
+
+    def __init__(self) -> None:
+        self.frame_index, self.frame_time = array("q"), array("d")
+        self.speaker: list[str | None] = []
+        self.speaker_confidence = array("d")
+        self.first_face = array("q")  # row of the frame's first face
+        self.face_track = array("q")
+        self.face_box = array("f")  # 4 relative values per face
+        self.face_score = array("f")  # detector score, NaN when tracked
+        self.face_speaking = array("f")  # NaN when not scored
+
+    def add_frame(self, index: int, time: float) -> None:
+        """Start a new analysed frame (its faces follow with ``add_face``)."""
+        self.frame_index.append(int(index))
+        self.frame_time.append(float(time))
+        self.first_face.append(len(self.face_track))
+        self.speaker.append(None)
+        self.speaker_confidence.append(float("nan"))
+
+    def add_face(self, track: int, box: tuple[float, float, float, float], score: float | None) -> None:
+        """A face on the frame added last."""
+        self.face_track.append(int(track))
+        self.face_box.extend(box)
+        self.face_score.append(float("nan") if score is None else float(score))
+        self.face_speaking.append(float("nan"))
+
+    def __len__(self) -> int:
+        return len(self.frame_index)
+
+    def face_rows(self, frame: int) -> range:
+        """Rows of the faces of frame number ``frame`` (0-based position, not decode index)."""
+        end = self.first_face[frame + 1] if frame + 1 < len(self.first_face) else len(self.face_track)
+        return range(self.first_face[frame], end)
+
+
+class FrameSequence(Sequence[FrameResult]):
+    """The analysed frames of a video as :class:`FrameResult` objects, built on access."""
+
+    def __init__(self, table: FaceTable, tracks: dict[int, TrackResult]) -> None:
+        self._table, self._tracks = table, tracks
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    @overload
+    def __getitem__(self, i: int) -> FrameResult: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[FrameResult]: ...
+
+    def __getitem__(self, i: int | slice) -> FrameResult | list[FrameResult]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._frame(i)
+
+    def __iter__(self) -> Iterator[FrameResult]:
+        return (self._frame(i) for i in range(len(self)))
+
+    def _frame(self, i: int) -> FrameResult:
+        t = self._table
+        faces = []
+        for row in t.face_rows(i):
+            track = self._tracks[t.face_track[row]]
+            score, speaking = t.face_score[row], t.face_speaking[row]
+            faces.append(FaceResult(tuple(t.face_box[4 * row:4 * row + 4]), track.identity, track.confidence,
+                                    track.similarity, track.id, None if np.isnan(score) else float(score),
+                                    None if np.isnan(speaking) else float(speaking)))
+        conf = t.speaker_confidence[i]
+        return FrameResult(t.frame_index[i], t.frame_time[i], faces, t.speaker[i], None if np.isnan(conf) else conf)
 
 
 @dataclass
@@ -57,9 +168,10 @@ class VideoResult:
     video_fps: float
     analysed_fps: float
     duration: float
-    frames: list[FrameResult]
+    frames: Sequence[FrameResult]
     segments: list[Segment]
     screen_time: dict[str, float]
+    tracks: list[TrackResult] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -94,13 +206,13 @@ class VideoResult:
                 {"speaker": s.speaker, "start": round(s.start, 6), "end": round(s.end, 6)}
                 for s in self.segments
             ],
+            "tracks": [
+                {"track": t.id, "identity": t.identity, "confidence": round(t.confidence, 6),
+                 "similarity": round(t.similarity, 6), "start": round(t.start, 6), "end": round(t.end, 6),
+                 "faces": t.num_faces}
+                for t in self.tracks
+            ],
             "screen_time": {k: round(v, 3) for k, v in self.screen_time.items()},
             "settings": self.settings,
             "notes": self.notes,
         }
-
-    def summary(self) -> dict[str, Any]:
-        """Small dict for logs and tables (no per-frame data)."""
-        d = asdict(self)
-        d.pop("frames")
-        return d

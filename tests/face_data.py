@@ -18,8 +18,8 @@ def one_thread():
 @pytest.fixture(scope="module")
 def face_models():
     """MTCNN with the training loader's face size and the default facenet embedder."""
-    from speakerid.faces.detect import FaceDetector
+    from speakerid.faces.mtcnn import MTCNNDetector
     from speakerid.faces.embedders import get_embedder
     from speakerid.train.data import TRAIN_MIN_FACE
 
-    return FaceDetector(min_face_size=TRAIN_MIN_FACE), get_embedder("facenet")
+    return MTCNNDetector(min_face_size=TRAIN_MIN_FACE), get_embedder("facenet")

@@ -74,9 +74,19 @@ def test_fiftyone_labels(annotated, hamilton):
     assert sample.filepath == str(hamilton.resolve())
     labelled = [fn for fn, fr in sample.frames.items() if fr["faces"] is not None]
     assert len(labelled) == len(js["frames"])
-    fr = sample.frames[js["frames"][len(js["frames"]) // 2]["frame_number"]]
+    from speakerid.labels.app_clock import app_frame_number
+
+    # FiftyOne frame numbers are on the App's clock (the clip starts at PTS 0.852 s); JSON keeps decode order
+    fr = sample.frames[app_frame_number(js["frames"][len(js["frames"]) // 2]["time"], sample.metadata.frame_rate)]
     det = fr["faces"].detections[0]
-    assert det.label and det.confidence is not None and det.index is not None and len(det["embedding"]) == 512
+    assert det.label and det.confidence is not None and det.index is not None
+    tracks = {t.index: t for t in sample["face_tracks"].detections}  # one per face track
+    track = tracks[det.index]
+    row = list(tracks).index(det.index)  # its embedding: same row of face_track_embeddings, not on the label
+    assert track.label == det.label and sample["face_track_embeddings"][row].shape == (512,)
+    assert not track.has_field("embedding")
+    assert track.support[0] <= fr.frame_number <= track.support[1]
+    assert ds.count("speakerid_pending") == 0  # no write left half done
     assert {d.label for d in sample["speaker_segments"].detections} >= {"lin_manuel_miranda"}
     assert "lin_manuel_miranda" in {c.label for c in sample["speakers"].classifications}
     assert ds.count_values("frames.speaker.label")["lin_manuel_miranda"] >= 15

@@ -14,7 +14,8 @@ import torch.nn.functional as F
 
 from speakerid.errors import ModelUnavailableError, SpeakeridError
 from speakerid.faces import facenet_convert
-from speakerid.faces.detect import FaceDetector, main_face
+from speakerid.faces.detect import main_face
+from speakerid.faces.mtcnn import MTCNNDetector
 from speakerid.faces.embedders import available_embedders, get_embedder
 from speakerid.identity.enroll import load_rgb
 
@@ -29,7 +30,7 @@ def embedders():
 @pytest.fixture(scope="module")
 def gallery_faces(shared_data):
     """(person, image, main face) for a few people of the gallery, detected once (at most 640 px)."""
-    detector, out = FaceDetector(min_face_size=40), []
+    detector, out = MTCNNDetector(min_face_size=40), []
     for person in PEOPLE:
         for path in sorted((shared_data / "gallery" / person).iterdir()):
             rgb = load_rgb(path)

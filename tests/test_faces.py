@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 
 from speakerid.faces.align import ARCFACE_112, align, similarity_to_template
-from speakerid.faces.detect import Face, FaceDetector, centre_face, main_face
+from speakerid.faces.detect import Face, centre_face, main_face
+from speakerid.faces.mtcnn import MTCNNDetector
 from speakerid.identity.enroll import load_rgb
 
 
 @pytest.fixture(scope="module")
-def detector() -> FaceDetector:
-    return FaceDetector()
+def detector() -> MTCNNDetector:
+    return MTCNNDetector()
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +66,8 @@ def test_batch_equals_one_by_one_on_video_frames(hamilton, detector):
 
 def test_min_face_size_skips_small_faces(multiface):
     small = multiface[::2, ::2].copy()  # halve the faces' size
-    found = FaceDetector(min_face_size=20).detect(small[None])[0]
-    big_only = FaceDetector(min_face_size=120).detect(small[None])[0]
+    found = MTCNNDetector(min_face_size=20).detect(small[None])[0]
+    big_only = MTCNNDetector(min_face_size=120).detect(small[None])[0]
     assert len(found) >= 4 and len(big_only) < len(found)  # a coarser pyramid misses small faces
 
 
@@ -98,7 +99,7 @@ def test_alignment_maps_landmarks_onto_template(shared_data, detector):
     crop = align(rgb, face.landmarks)
     assert crop.shape == (112, 112, 3) and crop.dtype == np.uint8
     # the aligned crop is itself a frontal face whose landmarks land near the template
-    again = FaceDetector(min_face_size=40).detect(np.ascontiguousarray(crop)[None])[0]
+    again = MTCNNDetector(min_face_size=40).detect(np.ascontiguousarray(crop)[None])[0]
     assert again and np.abs(again[0].landmarks - ARCFACE_112).max() < 8
 
 

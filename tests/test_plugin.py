@@ -15,11 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-PLUGINS = ROOT / "plugins"
 PLUGIN = "@speakerid/speakerid"
 OPERATORS = {"annotate_videos", "enroll_speakers", "review_low_confidence", "apply_review", "search_by_text",
-             "explain_face", "speakers_panel"}
+             "explain_face", "cluster_unknowns", "name_cluster", "index_faces", "speakers_panel"}
+PLACEMENTS = {"annotate_videos": "samples-grid-actions", "search_by_text": "samples-grid-secondary-actions",
+              "cluster_unknowns": "samples-grid-secondary-actions", "index_faces": "samples-grid-secondary-actions",
+              "enroll_speakers": "samples-viewer-actions",
+              "explain_face": "samples-viewer-actions"}
 FIRST_PEOPLE = ("alex_lacamoire", "lin_manuel_miranda", "obama")
 # Hamilton clip settings: 2 fps keeps the run short; a fixed threshold (a form field like any other)
 # keeps the names independent of how a 3-person gallery happens to calibrate.
@@ -42,15 +44,26 @@ def requests(result, operator: str) -> list[dict]:
     return [r["params"] for r in result.executor.to_json()["requests"] if r["operator_uri"] == operator]
 
 
+def panel_state(result) -> dict:
+    return {k: v for p in requests(result, "patch_panel_state") for k, v in p["state"].items()}
+
+
 @pytest.fixture(scope="module", autouse=True)
-def plugins_dir():
-    """FiftyOne loads plugins from the repository's plugins/ folder for this module."""
+def plugins_dir(tmp_path_factory):
+    """FiftyOne loads the plugin shipped in the package, installed by ``speakerid plugin install``
+    into a temporary plugins dir; speakerid's cache is temporary too."""
     import fiftyone as fo
 
+    from speakerid import plugin_install
+
+    target = tmp_path_factory.mktemp("fo-plugins")
     before = fo.config.plugins_dir
-    fo.config.plugins_dir = str(PLUGINS)
-    yield PLUGINS
-    fo.config.plugins_dir = before
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SPEAKERID_CACHE", str(tmp_path_factory.mktemp("cache")))
+        plugin_install.install(target)
+        fo.config.plugins_dir = str(target)
+        yield target
+        fo.config.plugins_dir = before
 
 
 @pytest.fixture(scope="module")
@@ -93,16 +106,24 @@ def annotated(hamilton, street, gallery):
         fo.delete_dataset(name)
 
 
-def test_discovered_by_fiftyone():
+def test_discovered_by_fiftyone(annotated):
     import fiftyone.operators as foo
     import fiftyone.plugins as fop
+    from fiftyone.operators.executor import ExecutionContext
+
+    from speakerid import plugin_install
 
     plugin = next(p for p in fop.list_plugins() if p.name == PLUGIN)
-    assert Path(plugin.directory).resolve() == (PLUGINS / "speakerid").resolve()
+    assert Path(plugin.directory).resolve() == plugin_install.plugin_source()  # the package's own copy
+    assert plugin_install.plugin_source().parent.name == "speakerid"
     listed = {op.name for op in foo.list_operators() if op.uri.startswith(PLUGIN + "/")}
     assert listed == OPERATORS
     annotate = foo.get_operator(uri("annotate_videos"))
     assert annotate.config.allow_delegated_execution and annotate.config.allow_immediate_execution
+    ctx = ExecutionContext(request_params={"dataset_name": annotated[0]})
+    for name, place in PLACEMENTS.items():  # buttons in the grid and sample action bars
+        placement = foo.get_operator(uri(name)).resolve_placement(ctx).to_json()
+        assert placement["place"] == place and placement["view"]["label"], name
 
 
 def test_delegated_annotation(annotated, hamilton):
@@ -152,7 +173,7 @@ def test_bad_input_is_a_form_error(annotated, gallery, shared_data, tmp_path, da
         run("annotate_videos", name, params={"gallery": str(missing)})
     junk = tmp_path / "junk.sid"
     junk.write_text("not a zip")
-    with pytest.raises(ExecutionError, match="not a speakerid gallery"):
+    with pytest.raises(ExecutionError, match="not a readable speakerid gallery"):
         run("enroll_speakers", name, params={"gallery": str(junk), "source": "folder", "folder": str(tmp_path)})
     with pytest.raises(ExecutionError, match="folder not found"):
         run("enroll_speakers", name, params={"gallery": str(gallery), "source": "folder", "folder": str(missing)})
@@ -182,20 +203,22 @@ def test_search_by_text(annotated):
     typo = " ".join(words[:-1] + [words[-1][:-2] + words[-1][-1]])  # "miranda" -> "mirana"
     out = run("search_by_text", name, params={"query": typo, "method": "names"})
     assert [r["speaker"] for r in out.result["ranking"]] == [person]
-    out = run("search_by_text", name, params={"query": "guido van rossum", "method": "names"})
-    assert out.result["ranking"] == []
-    # the text model (speakerid.video.search): clips of the person come first, shown as clips
+    # nothing matches: said so, scores below the cut-off are not shown as results, the view stays
+    for query in ("guido van rossum", "a dog playing piano"):
+        out = run("search_by_text", name, params={"query": query})
+        assert out.result["ranking"] == [] and out.result["message"].startswith("nothing matches")
+        assert not requests(out, "set_view") and requests(out, "notify")[0]["variant"] == "warning"
+    # the text model (speakerid.review.search): clips of the person first, with their scores
     out = run("search_by_text", name, params={"query": person.replace("_", " "), "method": "model", "k": 3})
     top = out.result["ranking"][0]
     assert out.result["method"] == "model" and top["speaker"] == person and top["sample_id"] == info["ham_id"]
-    assert top["name_score"] == pytest.approx(1.0, abs=1e-3)
+    assert top["name_score"] == pytest.approx(1.0, abs=1e-3) and top["score"] >= 0.5 and top["rank"] == 1
     clips = fo.DatasetView._build(ds, requests(out, "set_view")[0]["view"])
     assert clips.first()["speaker_segments"].label == person and clips.first().support == top["support"]
 
 
-def test_review_then_apply_folds_into_gallery(annotated, gallery):
+def test_review_then_apply_names_the_tracks(annotated, gallery):
     import fiftyone as fo
-    from bson import ObjectId
     from fiftyone import ViewField as F
 
     from speakerid.identity.gallery import Gallery
@@ -216,26 +239,26 @@ def test_review_then_apply_folds_into_gallery(annotated, gallery):
     with pytest.raises(ExecutionError, match="no reviewed faces"):
         run("apply_review", name, params={"gallery": str(gallery)})
     # a reviewer renames one flagged face (the largest, so it is clearly visible)
-    rows = [(d.bounding_box[2] * d.bounding_box[3], d.id, d.label)
+    rows = [(d.bounding_box[2] * d.bounding_box[3], d.id, d.label, d.index)
             for dets in review_view.values("frames.faces.detections") for fr in dets for d in (fr or [])]
-    _, face_id, old = max(rows)
+    _, face_id, old, track = max(rows)
     new = next(p for p in FIRST_PEOPLE if p != old)
     ds.set_label_values("frames.faces.detections.label", {face_id: new})
     before = Gallery.load(gallery)
     out = run("apply_review", name, params={"gallery": str(gallery)})
     after = Gallery.load(gallery)
-    assert out.result["added"] == {new: 1}
-    assert after.counts()[new] == before.counts()[new] + 1
-    assert len(after.embeddings) == len(before.embeddings) + 2  # the face and its mirror image
+    assert out.result["added"] == {new: 1}  # one track named
+    assert len(after.embeddings) == len(before.embeddings) + 1  # its mean embedding joins the gallery
     assert np.array_equal(after.embeddings[: len(before.embeddings)], before.embeddings)
-    face = ds.filter_labels("frames.faces", F("_id") == ObjectId(face_id)).values(
-        "frames.faces.detections")
-    det = next(d for fr in face[0] for d in (fr or []))
-    assert "speakerid_review" not in det.tags and det.confidence == 1.0
-    assert ds.count_label_tags("frames.faces").get("speakerid_review") == n_expected - 1
+    sample = ds[info["ham_id"]]
+    faces = [d for f in sample.frames.values() if f["faces"] for d in f["faces"].detections if d.index == track]
+    assert {d.label for d in faces} == {new} and {d.confidence for d in faces} == {1.0}  # the whole track
+    assert not any("speakerid_review" in d.tags for d in faces)
+    assert next(t for t in sample["face_tracks"].detections if t.index == track).label == new
+    assert requests(out, "reload_dataset")
 
 
-def test_enroll_selected_face_adds_a_new_person(annotated, gallery):
+def test_enroll_selected_face_names_its_track(annotated, gallery):
     import fiftyone as fo
 
     from speakerid.identity.gallery import Gallery
@@ -257,9 +280,11 @@ def test_enroll_selected_face_adds_a_new_person(annotated, gallery):
     after = Gallery.load(gallery)
     assert out.result["people"] == {"new person": 1}
     assert after.names == before.names + ["new person"] and after.counts()["new person"] == 1
+    assert after.thumbnails["new person"].std() > 10  # the track's best face, for the panel
     assert np.array_equal(after.embeddings[: len(before.embeddings)], before.embeddings)  # nobody re-embedded
-    relabelled = ds[info["ham_id"]].frames[frame_number]["faces"].detections
-    assert next(d for d in relabelled if d.id == det.id).label == "new person"
+    sample.reload()
+    track = [d for f in sample.frames.values() if f["faces"] for d in f["faces"].detections if d.index == det.index]
+    assert {d.label for d in track} == {"new person"} and out.result["faces"] == len(track)
 
 
 def test_explain_face_heatmap(annotated, gallery):
@@ -290,58 +315,124 @@ def test_explain_face_heatmap(annotated, gallery):
     assert xs.min() >= x1 - 2 and xs.max() <= x2 + 2 and ys.min() >= y1 - 2 and ys.max() <= y2 + 2  # on the face
 
 
-def test_speakers_panel_shows_gallery_timeline_and_screen_time(annotated, gallery):
+def test_speakers_panel_charts_timeline_screen_time_and_gallery(annotated, gallery):
     import fiftyone as fo
+
+    from speakerid.identity.gallery import Gallery
 
     name, info = annotated
     ds = fo.load_dataset(name)
     sample = ds[info["ham_id"]]
     panel = {"panel_id": "speakers-1", "panel_state": {}}
     out = run("speakers_panel", name, current_sample=sample.id, params={"__method__": "on_load", **panel})
-    state = {k: v for p in requests(out, "patch_panel_state") for k, v in p["state"].items()}
+    state = panel_state(out)
     assert Path(state["gallery"]) == gallery.resolve()
-    from speakerid.identity.gallery import Gallery
-
-    for person, count in Gallery.load(gallery).counts().items():
+    people = Gallery.load(gallery)
+    for person, count in people.counts().items():
         assert f"{person} ({count})" in state["gallery_md"]
+    assert state["gallery_md"].count("](/media?filepath=") == len(people.thumbnails) > 0  # faces from the .sid
     segs = sorted(sample["speaker_segments"].detections, key=lambda s: s.support[0])
     assert [r["speaker"] for r in state["segments"]] == [s.label for s in segs]
+    data = {k: v for p in requests(out, "patch_panel_data") for k, v in p["data"].items()}
+    bars = {trace["name"]: trace for trace in data["timeline_plot"]}  # one row per speaker
+    assert set(bars) == {s.label for s in segs}
+    assert sorted(i for t in bars.values() for i in t["ids"]) == sorted(s.id for s in segs)
+    assert [t["name"] for t in data["screen_time_plot"]] == ["on screen", "speaking"]
+    assert set(data["screen_time_plot"][0]["x"]) >= {c.label for c in sample["speakers"].classifications}
     totals = {r["speaker"]: r["on_screen"] for r in state["screen_time"]}
     assert set(totals) >= {c.label for c in sample["speakers"].classifications}
     assert requests(out, "show_panel_output")  # rendered
-    # clicking the last segment shows just that clip
-    out = run("speakers_panel", name, params={"__method__": "on_segment_click", "row": len(segs) - 1,
-                                              **panel, "panel_state": state})
+    # clicking a timeline bar opens that segment as a clip
+    out = run("speakers_panel", name, params={"__method__": "on_timeline_click", "id": segs[-1].id, **panel,
+                                              "panel_state": state})
     clip = fo.DatasetView._build(ds, requests(out, "set_view")[0]["view"])
     assert len(clip) == 1 and clip.first().support == segs[-1].support
-    # clicking a speaker shows all of their clips; the panel then counts the videos behind the clips
-    row = next(i for i, r in enumerate(state["screen_time"]) if r["speaker"] == segs[0].label)
-    out = run("speakers_panel", name, params={"__method__": "on_speaker_click", "row": row, **panel,
+    assert requests(out, "open_sample")[0]["id"] == clip.first().id
+    # clicking a speaker's bar shows all of their clips; the panel then counts the videos behind them
+    out = run("speakers_panel", name, params={"__method__": "on_speaker_click", "x": segs[0].label, **panel,
                                               "panel_state": state})
     clips = fo.DatasetView._build(ds, requests(out, "set_view")[0]["view"])
     assert clips.distinct("speaker_segments.label") == [segs[0].label]
     assert len(clips) == sum(s.label == segs[0].label for s in segs)
     out = run("speakers_panel", name, view=clips, params={"__method__": "on_change_view", **panel,
                                                           "panel_state": state})
-    state = {k: v for p in requests(out, "patch_panel_state") for k, v in p["state"].items()}
+    state = panel_state(out)
     assert state["video_id"] == sample.id and {r["videos"] for r in state["screen_time"]} == {1}
+
+
+def test_cluster_unknowns_then_name_a_cluster_in_the_panel(annotated, gallery, tmp_path):
+    import shutil as sh
+
+    import fiftyone as fo
+
+    from speakerid.identity.gallery import Gallery
+
+    name, info = annotated
+    ds = fo.load_dataset(name)
+    unknown_tracks = ds.filter_labels("face_tracks", fo.ViewField("label") == "unknown").count("face_tracks.detections")
+    out = run("cluster_unknowns", name, params={})
+    assert sum(out.result["sizes"].values()) == unknown_tracks and out.result["clusters"] < unknown_tracks
+    assert requests(out, "reload_dataset")
+    panel = {"panel_id": "speakers-2", "panel_state": {}}
+    state = panel_state(run("speakers_panel", name, params={"__method__": "on_load", **panel}))
+    rows = state["clusters"]
+    assert [r["cluster"] for r in rows] == list(range(1, len(rows) + 1)) and state["cluster_choice"] == "1"
+    assert state["clusters_md"].count("](/media?filepath=") == min(len(rows), 12)  # a face crop each
+    first = rows[0]
+    out = run("speakers_panel", name, params={"__method__": "on_cluster_click", "row": 0, **panel, "panel_state": state})
+    tracks = fo.DatasetView._build(ds, requests(out, "set_view")[0]["view"])
+    assert len(tracks) == first["tracks"]  # its tracks, as clips
+    copy = tmp_path / "named.sid"
+    sh.copy(gallery, copy)
+    state = {**state, "cluster_name": "Street Person", "gallery": str(copy)}
+    out = run("speakers_panel", name, params={"__method__": "on_name_cluster", **panel, "panel_state": state})
+    assert requests(out, "reload_dataset") and requests(out, "notify")[0]["variant"] == "success"
+    labels = ds.filter_labels("face_tracks", fo.ViewField("cluster") == 1).values("face_tracks.detections.label")
+    assert {label for sample in labels for label in sample} == {"Street Person"}
+    assert Gallery.load(copy).counts()["Street Person"] == first["tracks"]
+    assert "Street Person" in {r["speaker"] for r in panel_state(out)["screen_time"]}
+    from fiftyone.operators.executor import ExecutionError
+
+    with pytest.raises(ExecutionError, match="Invalid enum value"):  # named: no longer offered
+        run("name_cluster", name, params={"cluster": 1, "name": "Again", "gallery": str(copy)})
+    with pytest.raises(ExecutionError, match="choose a name"):
+        run("name_cluster", name, params={"cluster": 2, "name": "unknown", "gallery": str(copy)})
+    out = run("name_cluster", name, params={"cluster": 2, "name": "Second Person", "gallery": str(copy)})
+    assert out.result["tracks"] == rows[1]["tracks"] and requests(out, "reload_dataset")
+
+
+def test_index_faces_then_sort_by_similarity(annotated):
+    import fiftyone as fo
+    from fiftyone import ViewField as F
+
+    name, info = annotated
+    ds = fo.load_dataset(name)
+    out = run("index_faces", name, params={"map": True, "show": True})
+    assert out.result["faces"] == ds.count("frames.faces.detections") and out.result["brain_key"] == "speakerid_faces"
+    faces = fo.DatasetView._build(ds, requests(out, "set_view")[0]["view"])
+    assert len(faces) == out.result["faces"]  # one patch per face
+    query = faces.match(F("faces.label") == "lin_manuel_miranda")
+    ranked = faces.sort_by_similarity(query.first().id, brain_key="speakerid_faces", k=len(query))
+    assert set(ranked.values("faces.label")) == {"lin_manuel_miranda"}
 
 
 def test_plugin_install_cli(tmp_path, capsys):
     import fiftyone as fo
     import fiftyone.plugins as fop
 
+    from speakerid import plugin_install
     from speakerid.cli.main import main
 
     target = tmp_path / "fo-plugins"
     assert main(["plugin", "install", "--dir", str(target)]) == 0
     link = target / "speakerid"
-    assert link.is_symlink() and link.resolve() == (PLUGINS / "speakerid").resolve()
+    assert link.is_symlink() and link.resolve() == plugin_install.plugin_source()
     assert main(["plugin", "install", "--dir", str(target)]) == 0  # same link again: nothing to do
     assert main(["plugin", "install", "--dir", str(target), "--copy"]) == 2  # would replace: needs --force
     assert "already exists" in capsys.readouterr().err
     assert main(["plugin", "install", "--dir", str(target), "--copy", "--force"]) == 0
     assert not link.is_symlink() and (link / "fiftyone.yml").is_file() and (link / "panel.py").is_file()
+    assert not list(link.rglob("__pycache__"))
     before = fo.config.plugins_dir
     try:
         fo.config.plugins_dir = str(target)

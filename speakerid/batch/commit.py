@@ -1,11 +1,12 @@
-"""Crash-safe per-sample writes: clear the done marker, write the labels, set the marker last.
+"""Crash-safe per-sample writes of a labelling job.
 
 A sample counts as done only when its ``speakerid_fingerprint`` equals the job's fingerprint.
-The marker is cleared (one single-document update) before its labels are rewritten and set
-(again one single-document update, which MongoDB applies atomically) only after the frames
-and sample labels are saved. A job killed at any point therefore leaves each sample either
-done with complete labels, or not done; the rerun rewrites it with ``write_video_result``,
-which deletes the sample's frames before inserting the new ones, so labels are never doubled.
+The marker is set by the single-document update that completes the sample's new labels
+(``speakerid.labels.replace``: new frames in place first, then sample fields + marker), so a
+killed job leaves each sample either with its old labels and old marker, or with the new labels
+and the new marker (an interrupted frame swap is finished by the next job before it plans).
+A failed video keeps whatever labels and marker it had, since they still describe each other;
+only the error and the failed tag are set.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from speakerid.batch.work import Outcome
-from speakerid.labels.fiftyone_writer import write_video_result
+from speakerid.labels.fiftyone_writer import label_docs
+from speakerid.labels.sink import ResultSink
 
 DONE_FIELD = "speakerid_fingerprint"
 ERROR_FIELD = "speakerid_error"
@@ -30,23 +32,12 @@ def ensure_fields(dataset: Any) -> None:
             dataset.add_sample_field(name, fo.StringField)
 
 
-def commit_outcome(dataset: Any, outcome: Outcome, fingerprint: str) -> None:
-    """Write one worker outcome to its sample in ``dataset`` (the root dataset, not a view)."""
-    sample = dataset[outcome.item.sample_id]
-    if outcome.result is None:
-        _set_status(sample, None, outcome.error)
+def commit_outcome(sink: ResultSink, outcome: Outcome, fingerprint: str) -> None:
+    """Write one worker outcome to its sample of ``sink.dataset`` (the root dataset, not a view)."""
+    sid = outcome.item.sample_id
+    if outcome.result is None:  # labels and marker stay: they still describe each other
+        sink.update(sid, {"$set": {ERROR_FIELD: outcome.error}, "$addToSet": {"tags": FAILED_TAG}})
         return
-    if sample[DONE_FIELD] is not None:
-        sample[DONE_FIELD] = None
-        sample.save()
-    write_video_result(dataset, outcome.result, sample=sample)
-    _set_status(sample, fingerprint, None)
+    extra = {"$set": {DONE_FIELD: fingerprint, ERROR_FIELD: None}, "$pull": {"tags": FAILED_TAG}}
+    sink.write(label_docs(outcome.result), sid, extra)
 
-
-def _set_status(sample: Any, fingerprint: str | None, error: str | None) -> None:
-    """Marker, error and failed tag in one atomic update of the sample document."""
-    sample[DONE_FIELD] = fingerprint
-    sample[ERROR_FIELD] = error
-    tags = [t for t in sample.tags if t != FAILED_TAG]
-    sample.tags = tags + [FAILED_TAG] if error else tags
-    sample.save()

@@ -2,7 +2,10 @@
 
 The job fingerprint (settings + gallery + version) decides what is already done; the engine
 (in-process, process pool or Ray) only analyses videos, and this driver alone writes to
-FiftyOne, one sample at a time through ``speakerid.batch.commit``.
+FiftyOne, one sample at a time through ``speakerid.batch.commit``. Settings and gallery are
+validated in full before anything is written or any model loads; writes interrupted by an
+earlier kill are finished, and results spooled by an earlier database failure are written,
+before the plan is made.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from speakerid.batch.summary import JobProgress, LabelSummary
 from speakerid.batch.work import Outcome, WorkItem, models_for
 from speakerid.errors import SpeakeridError
 from speakerid.identity.gallery import Gallery
+from speakerid.labels import spool
+from speakerid.labels.replace import finish_pending
+from speakerid.labels.sink import ResultSink
 from speakerid.settings import AnnotateSettings
 
 ENGINES = ("local", "ray")
@@ -42,16 +48,19 @@ def load_gallery(gallery: str | Path | Gallery, settings: AnnotateSettings) -> G
     """A Gallery object, a ``.sid`` file, or a ``<person>/<images>`` folder (enrolled here, once).
 
     A given Gallery is copied: annotate_video sets its threshold override, which would change the
-    caller's gallery fingerprint between jobs."""
+    caller's gallery fingerprint between jobs. A ``.sid`` file is validated in full and its
+    embedder checked against ``settings`` without loading any model."""
     if isinstance(gallery, Gallery):
-        return copy.copy(gallery)
-    path = Path(gallery)
-    if path.is_dir():
+        out = copy.copy(gallery)
+    elif Path(gallery).is_dir():
         from speakerid.identity.enroll import open_gallery
 
         models = models_for(settings)
-        return open_gallery(path, models.detector, models.embedder)
-    return Gallery.load(path)
+        out = open_gallery(gallery, models.detector, models.embedder)
+    else:
+        out = Gallery.load(gallery)
+    out.check_embedder(settings.embedder)
+    return out
 
 
 def plan(collection: Any, fingerprint: str, overwrite: bool = False) -> tuple[list[WorkItem], int, int]:
@@ -82,6 +91,7 @@ def label_dataset(dataset_or_view: Any, gallery_path: str | Path | Gallery, sett
     in the summary; the job goes on.
     """
     settings = settings or AnnotateSettings()
+    settings.validate()
     if engine not in ENGINES:
         raise SpeakeridError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
     if workers is not None and workers < 1:
@@ -90,14 +100,17 @@ def label_dataset(dataset_or_view: Any, gallery_path: str | Path | Gallery, sett
     fingerprint = settings.fingerprint(gallery)
     root = dataset_or_view._root_dataset
     ensure_fields(root)
+    finish_pending(root)
+    spool.flush(root)
     items, skipped, ignored = plan(dataset_or_view, fingerprint, overwrite)
     summary = LabelSummary(root.name, engine, workers, fingerprint, videos=len(items) + skipped,
                            skipped=skipped, ignored=ignored)
+    sink = ResultSink(root.name, root)
     t0 = time.perf_counter()
     if progress:
         progress(JobProgress(0, len(items), 0, 0, 0.0))
     for done, out in enumerate(_outcomes(items, gallery, settings, workers, engine, address), 1):
-        commit_outcome(root, out, fingerprint)
+        commit_outcome(sink, out, fingerprint)
         if out.error:
             summary.failed.append((out.item.filepath, out.error))
         else:
@@ -106,6 +119,8 @@ def label_dataset(dataset_or_view: Any, gallery_path: str | Path | Gallery, sett
         if progress:
             progress(JobProgress(done, len(items), len(summary.failed), summary.frames, time.perf_counter() - t0))
     summary.seconds = time.perf_counter() - t0
+    if sink.failure:
+        summary.spooled, summary.database_error = sink.spooled, sink.retry_hint()
     return summary
 
 

@@ -41,10 +41,12 @@ class LabelSummary:
     seconds: float = 0.0
     failed: list[tuple[str, str]] = field(default_factory=list)
     ignored: int = 0  # non-video samples in the collection
+    spooled: int = 0  # results kept on disk because the database failed at write time
+    database_error: str | None = None  # that failure, and how to write the kept results
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and self.database_error is None
 
     @property
     def videos_per_minute(self) -> float:
@@ -66,6 +68,8 @@ def print_summary(summary: LabelSummary) -> None:
     table.add_row("labelled now", str(summary.labelled), style="green")
     table.add_row("already done (skipped)", str(summary.skipped))
     table.add_row("failed", str(len(summary.failed)), style="red" if summary.failed else "")
+    if summary.spooled:
+        table.add_row("kept in the spool (database failed)", str(summary.spooled), style="red")
     if summary.ignored:
         table.add_row("non-video samples (ignored)", str(summary.ignored))
     table.add_row("frames analysed", str(summary.frames))

@@ -6,7 +6,6 @@ driver alone touches FiftyOne. Models are cached per process so each worker load
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -49,7 +48,7 @@ def models_for(settings: "AnnotateSettings") -> "Models":
     from speakerid.pipeline import load_models
 
     # the settings load_models reads: changing fps or the speaker rule must not reload networks
-    key = json.dumps([settings.embedder, settings.min_face_size, settings.min_score])
+    key = settings.model_key()
     if key not in _MODELS:
         _MODELS[key] = load_models(settings)
     return _MODELS[key]

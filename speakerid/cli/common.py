@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 from pathlib import Path
 
-from speakerid.errors import SpeakeridError
+from speakerid.errors import SettingsError, SpeakeridError
 from speakerid.settings import AnnotateSettings
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
@@ -20,42 +22,66 @@ def add_pipeline_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--start", type=float, default=None, help="start time in seconds")
     g.add_argument("--end", type=float, default=None, help="end time in seconds")
     g.add_argument("--backend", choices=["pyav", "decord"], default="pyav", help="video decoder (default pyav)")
+    g.add_argument("--detector", choices=["yunet", "mtcnn"], default="yunet",
+                   help="face detector: yunet (default, fast) or mtcnn")
     g.add_argument("--embedder", default="facenet", help="face embedder: facenet (default), sface, facenet-vggface2")
     g.add_argument("--min-face-size", type=int, default=20, help="smallest face detected, in pixels (default 20)")
     g.add_argument("--classifier", choices=["centroid", "knn", "svm"], default=None, help="gallery matcher (default: the gallery's)")
     g.add_argument("--face-model", default=None,
                    help="classifier trained by `speakerid train-faces` to use instead of the gallery's matcher")
-    g.add_argument("--threshold", type=float, default=None, help="override the gallery's calibrated unknown threshold")
+    g.add_argument("--threshold", type=float, default=None,
+                   help="override the gallery's calibrated unknown threshold (cosine similarity, -1..1)")
     g.add_argument("--speaker-mode", choices=["dominant", "active"], default="dominant",
                    help="frame speaker: dominant face, or the face judged talking (active speaker detection)")
-    g.add_argument("--batch-size", type=int, default=16, help="frames per detection batch")
-    g.add_argument("--no-embeddings", action="store_true", help="do not store face embeddings on detections")
+    g.add_argument("--keyframe-every", type=int, default=3,
+                   help="detect faces on every Nth analysed frame (and at shot cuts), track them in between (default 3)")
+    g.add_argument("--faces-per-track", type=int, default=5,
+                   help="embed each face track on at most this many of its best faces (default 5)")
+    g.add_argument("--batch-size", type=int, default=16, help="frames decoded ahead per batch")
+    g.add_argument("--threads", type=int, default=None, help="CPU threads (default: every core this process may use)")
 
 
 def settings_from_args(args: argparse.Namespace) -> AnnotateSettings:
-    """AnnotateSettings from parsed arguments, validated."""
-    if args.fps is not None and args.fps <= 0:
-        raise SpeakeridError(f"--fps must be positive, got {args.fps}")
-    if args.every is not None and args.every < 1:
-        raise SpeakeridError(f"--every must be >= 1, got {args.every}")
-    return AnnotateSettings(
-        fps=None if args.every else args.fps, every=args.every, start=args.start, end=args.end,
-        backend=args.backend, embedder=args.embedder, min_face_size=args.min_face_size,
-        classifier=args.classifier, threshold=args.threshold, speaker_mode=args.speaker_mode,
-        batch_size=args.batch_size, store_embeddings=not args.no_embeddings, face_model=args.face_model,
-    )
+    """AnnotateSettings from parsed arguments; an impossible value is a one-line usage error
+    naming the option as typed (AnnotateSettings does the checking, for every caller)."""
+    try:
+        return AnnotateSettings(
+            fps=None if args.every else args.fps, every=args.every, start=args.start, end=args.end,
+            backend=args.backend, detector=args.detector, embedder=args.embedder, min_face_size=args.min_face_size,
+            classifier=args.classifier, threshold=args.threshold, speaker_mode=args.speaker_mode,
+            keyframe_every=args.keyframe_every, faces_per_track=args.faces_per_track,
+            batch_size=args.batch_size, threads=args.threads, face_model=args.face_model,
+        )
+    except SettingsError as exc:
+        raise SpeakeridError(f"--{exc.option.replace('_', '-')}: {exc.problem}") from None
 
 
-def expand_inputs(inputs: list[str]) -> list[Path]:
-    """Files as given; folders expanded to the videos directly inside them (sorted)."""
+def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str]]:
+    """(videos, problems): files as given, folders expanded to the videos directly inside them
+    (sorted); a folder without videos is a problem reported like a failed input."""
     out: list[Path] = []
+    problems: list[str] = []
     for item in inputs:
         p = Path(item)
         if p.is_dir():
             vids = sorted(f for f in p.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES and f.is_file())
             if not vids:
-                raise SpeakeridError(f"{p}: folder holds no video files")
+                problems.append(f"{p}: folder holds no video files")
             out.extend(vids)
         else:
             out.append(p)
-    return out
+    return out, problems
+
+
+def check_writable(path: str | Path) -> None:
+    """Fail now, not after the analysis, if ``path`` cannot be written (folder, permissions)."""
+    path = Path(path)
+    if path.is_dir():
+        raise SpeakeridError(f"{path}: is a folder, not a file to write")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise SpeakeridError(f"{path}: cannot be written ({exc.strerror or exc})") from None

@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit code (also used by ``sys.exit``)."""
+    from speakerid.labels.database import quiet_fiftyone_logs
+
+    quiet_fiftyone_logs()  # a clean run prints only what speakerid means to say
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

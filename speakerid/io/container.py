@@ -76,10 +76,11 @@ def video_stream(path: str, container: av.container.InputContainer) -> av.VideoS
     return container.streams.best("video")
 
 
-def _rotation(stream: av.VideoStream, container: av.container.InputContainer, path: str) -> int:
-    """Display-matrix angle from the first frame (PyAV exposes side data only on frames)."""
+def _first_frame(stream: av.VideoStream, container: av.container.InputContainer,
+                 path: str) -> av.VideoFrame:
+    """The first decoded frame: PyAV exposes the display matrix only on frames."""
     for frame in container.decode(stream):
-        return round(frame.rotation / 90) % 4 * 90
+        return frame
     raise VideoReadError(path, "no decodable video frame")
 
 
@@ -88,7 +89,8 @@ def probe_pyav(path: str | Path) -> VideoInfo:
     path = str(path)
     with open_media(path) as container:
         stream = video_stream(path, container)
-        rotation = _rotation(stream, container, path)
+        first = _first_frame(stream, container, path)
+        rotation = round(first.rotation / 90) % 4 * 90
         ctx = stream.codec_context
         width, height = (ctx.height, ctx.width) if rotation in (90, 270) else (ctx.width, ctx.height)
         rate = stream.average_rate or stream.guessed_rate
@@ -99,4 +101,5 @@ def probe_pyav(path: str | Path) -> VideoInfo:
         return VideoInfo(
             path=path, width=width, height=height, fps=float(rate) if rate else 0.0,
             duration=duration, num_frames=stream.frames or None, rotation=rotation,
-            has_audio=bool(container.streams.audio), codec=ctx.name)
+            has_audio=bool(container.streams.audio), codec=ctx.name,
+            start_time=0.0 if first.pts is None else float(seconds(first.pts, first.time_base)))

@@ -35,20 +35,34 @@ def probe(path: str | Path, backend: str = "pyav") -> VideoInfo:
 
 def read_frames(path: str | Path, *, fps: float | None = 5.0, every: int | None = None,
                 start: float | None = None, end: float | None = None, batch_size: int = 16,
-                backend: str = "pyav") -> Iterator[FrameBatch]:
+                backend: str = "pyav", with_grey: bool = False,
+                audio_rate: int | None = None) -> Iterator[FrameBatch]:
     """Stream batches of display-oriented RGB frames with decode index and PTS time (s).
 
     ``every`` (every Nth frame, by decode index) wins over ``fps``; both None -> every frame.
     ``start``/``end`` select frames with ``start <= time < end`` on the stream's PTS axis
-    (the first frame's time is the stream's first PTS, not necessarily 0). Only one batch
-    is held at a time, so memory does not grow with video length. Unreadable files raise
-    VideoReadError at the call (decord's own failures at the first batch); decoding errors
-    mid-way raise it during iteration.
+    (the first frame's time is the stream's first PTS, not necessarily 0); PyAV seeks to a
+    keyframe before ``start`` when indices stay exact. Only one batch is held at a time, so
+    memory does not grow with video length. Unreadable files raise VideoReadError at the call
+    (decord's own failures at the first batch); decoding errors mid-way raise it during
+    iteration.
+
+    Single pass (PyAV only): ``with_grey`` adds to each batch the grey image of every decoded
+    frame in [start, end) up to the batch's last sampled frame, ``audio_rate`` the mono audio
+    resampled to that rate decoded so far in [start, end); a last batch, possibly without
+    sampled frames, carries the rest. Grey images held per batch: about
+    ``batch_size * video fps / fps``.
     """
     _check_backend(backend)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if audio_rate is not None and audio_rate < 1:
+        raise ValueError(f"audio_rate must be a positive sample rate, got {audio_rate}")
+    if backend != "pyav" and (with_grey or audio_rate is not None):
+        raise ValueError("with_grey and audio_rate need backend='pyav': they come from its "
+                         "single demux pass of video and audio")
     sampler = FrameSampler(fps=fps, every=every, start=start, end=end)
     info = probe(path)
-    reader = read_pyav if backend == "pyav" else decord_backend.read_decord
-    return reader(info, sampler, batch_size)
+    if backend == "decord":
+        return decord_backend.read_decord(info, sampler, batch_size)
+    return read_pyav(info, sampler, batch_size, with_grey=with_grey, audio_rate=audio_rate)

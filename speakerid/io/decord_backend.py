@@ -1,8 +1,9 @@
 """Frame reading with decord: random access by index, decoded in batches by its own threads.
 
-Frame times come from the container's packet PTS (read with PyAV, no decoding) instead of
-decord's float32 timestamps, so both backends see exactly the same times and pick the same
-frames. decord applies the display rotation itself.
+Frame times come from the container's packet PTS (``speakerid.io.frame_table``: PyAV,
+demuxing only) instead of decord's float32 timestamps, so both backends see exactly the same
+times and pick the same frames. decord applies the display rotation itself. It has no single
+pass (grey images, audio): ``read_frames`` refuses those options for it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from speakerid.errors import VideoReadError
-from speakerid.io.container import open_media, seconds, video_stream
-from speakerid.io.sampling import FrameSampler, chunked, select
+from speakerid.io.frame_table import frame_table, sampled
+from speakerid.io.sampling import FrameSampler, chunked
 from speakerid.io.types import FrameBatch, VideoInfo
 
 if TYPE_CHECKING:
@@ -39,15 +40,6 @@ def _open(path: str) -> decord.VideoReader:
         raise VideoReadError(path, f"decord cannot open it ({reason})") from exc
 
 
-def _pts_times(path: str) -> np.ndarray:
-    """Presentation times (s) of all frames in display order, from packets (no decoding)."""
-    with open_media(path) as container:
-        stream = video_stream(path, container)
-        pts = np.fromiter((p.pts for p in container.demux(stream) if p.pts is not None),
-                          dtype=np.int64)
-        return seconds(np.sort(pts), stream.time_base)
-
-
 def frame_count(path: str) -> int:
     """Number of frames decord will index."""
     return len(_open(path))
@@ -56,15 +48,15 @@ def frame_count(path: str) -> int:
 def read_decord(info: VideoInfo, sampler: FrameSampler, batch_size: int) -> Iterator[FrameBatch]:
     """Pick indices from PTS, then let decord decode each batch of picked frames."""
     reader = _open(info.path)
-    times = _pts_times(info.path)
+    table = frame_table(info.path)
+    times = table.times
     # decord counts time from the stream start; compare spacing, not the origin.
     offsets = reader.get_frame_timestamp(np.arange(len(reader)))[:, 0]
     if len(times) != len(reader) or len(times) == 0 or \
             np.abs((offsets - offsets[0]) - (times - times[0])).max() > _TIME_TOLERANCE:
         raise VideoReadError(info.path, f"decord indexes {len(reader)} frames differently from "
                                         f"the container's {len(times)} timestamps")
-    kept = select(((None, float(t)) for t in times), sampler)
-    for chunk in chunked(kept, batch_size):
-        indices = np.array([i for i, _, _ in chunk], dtype=np.int64)
+    for chunk in chunked(sampled(table, sampler), batch_size):
+        indices = np.array(chunk, dtype=np.int64)
         yield FrameBatch(frames=reader.get_batch(indices).asnumpy(), indices=indices,
                          times=times[indices])

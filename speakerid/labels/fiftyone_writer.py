@@ -1,18 +1,41 @@
 """Write a VideoResult into a FiftyOne dataset as native labels.
 
 A video already in the dataset (same filepath) has its speakerid fields replaced, never
-duplicated; everything is built in memory first, so a failed analysis never touches the dataset.
+duplicated, and the replacement is all-or-nothing for every reader (``labels.replace``).
+Everything is built in memory first (``label_docs``), so a failed analysis never touches the
+dataset, and the same documents can be kept in a spool when the database is unreachable.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+import numpy as np
+
+from speakerid.errors import SpeakeridError
+from speakerid.labels.app_clock import app_frame_number, frame_offset
 from speakerid.results import VideoResult
 
 FACES, SPEAKER, SEGMENTS, SPEAKERS, RUN = "faces", "speaker", "speaker_segments", "speakers", "speakerid"
+TRACKS = "face_tracks"  # one TemporalDetection per face track (VideoResult.tracks)
+# The tracks' mean embeddings, row i for face_tracks.detections[i]: a field of their own, so
+# hovering a label in the App never dumps 512 floats (--no-embeddings: not written).
+TRACK_EMBEDDINGS = "face_track_embeddings"
+
+
+@dataclass
+class LabelDocs:
+    """One video's labels as database documents: sample fields and frame documents."""
+
+    filepath: str
+    fields: dict[str, Any]  # sample field -> stored value
+    frames: list[dict[str, Any]]  # frame documents (``frame_number`` + frame fields)
+    field_types: dict[str, Any] = field(default_factory=dict)  # "name" / "frames.name" -> Label class
 
 
 def database_note() -> str:
@@ -22,80 +45,244 @@ def database_note() -> str:
 
 
 def get_or_create_dataset(name: str) -> Any:
-    """A persistent dataset called ``name`` (created on first use)."""
+    """A persistent video dataset called ``name``; two processes creating it at once get one."""
     import fiftyone as fo
 
-    if fo.dataset_exists(name):
-        return fo.load_dataset(name)
-    ds = fo.Dataset(name)
-    ds.persistent = True
-    return ds
+    if not fo.dataset_exists(name):
+        try:
+            ds = fo.Dataset(name)
+            ds.persistent = True
+            ds.media_type = "video"
+            return ds
+        except Exception:  # noqa: BLE001 - lost the creation race (unique name): load the winner's
+            if not fo.dataset_exists(name):
+                raise
+    return fo.load_dataset(name)
 
 
 def find_sample(dataset: Any, filepath: str) -> Any | None:
-    """The sample of ``filepath`` in ``dataset``, if any."""
-    from fiftyone import ViewField as F
+    """The sample of ``filepath`` in ``dataset``, if any (read with the current schema, which
+    another process may have extended meanwhile)."""
+    doc = dataset._sample_collection.find_one({"filepath": filepath}, {"_id": 1})
+    if doc is None:
+        return None
+    dataset.reload()
+    return dataset[str(doc["_id"])]
 
-    view = dataset.match(F("filepath") == filepath).limit(1)
-    return view.first() if len(view) else None
+
+def sample_id_for(dataset: Any, filepath: str) -> str:
+    """The id of the sample of ``filepath``, created (without labels) if missing; idempotent
+    across processes: a unique index on ``filepath`` makes concurrent first writes of one video
+    converge on one sample (the loser of the insert race finds the winner's)."""
+    import fiftyone as fo
+    from pymongo.errors import DuplicateKeyError
+
+    _unique_filepaths(dataset)
+    coll = dataset._sample_collection
+    doc = coll.find_one({"filepath": filepath}, {"_id": 1})
+    if doc is None:
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        new = dataset._make_dict(fo.Sample(filepath=filepath, metadata=fo.VideoMetadata.build_for(filepath)),
+                                 created_at=now, last_modified_at=now)
+        try:
+            coll.insert_one(new)
+        except DuplicateKeyError:
+            pass
+        doc = coll.find_one({"filepath": filepath}, {"_id": 1})
+    return str(doc["_id"])
 
 
-def _frame_labels(result: VideoResult) -> dict[int, dict[str, Any]]:
+def _unique_filepaths(dataset: Any) -> None:
+    """Make ``filepath`` unique in this dataset (speakerid identifies videos by path); a dataset
+    that already holds duplicates keeps its non-unique index."""
+    try:
+        with _quiet("fiftyone.core.collections"):
+            dataset.create_index("filepath", unique=True)
+    except Exception:  # noqa: BLE001 - duplicates exist already: nothing to enforce
+        pass
+
+
+def label_docs(result: VideoResult) -> LabelDocs:
+    """The documents ``result`` is stored as; pure (no database access)."""
     import fiftyone as fo
 
-    frames = {}
+    filepath = str(Path(result.video).resolve())
+    frames, frame_types = [], {}
+    for number, labels in _frame_labels(result):
+        doc = {k: v for k, v in fo.Frame(**labels).to_mongo_dict().items() if v is not None}
+        doc["frame_number"] = number
+        frames.append(doc)
+        frame_types.update({f"frames.{k}": type(v) for k, v in labels.items()})
+    labels = _sample_labels(result)
+    stored = fo.Sample(filepath=filepath, **labels).to_mongo_dict()
+    types = {k: (type(v) if isinstance(v, fo.Label) else fo.ArrayField if isinstance(v, np.ndarray) else dict)
+             for k, v in labels.items()}
+    return LabelDocs(filepath, {k: stored[k] for k in labels}, frames, {**types, **frame_types})
+
+
+def write_video_result(dataset: Any, result: VideoResult, sample: Any | None = None,
+                       extra: dict[str, Any] | None = None) -> Any:
+    """Add or replace the labels of ``result.video`` (or of ``sample``); returns the saved sample.
+
+    ``extra``: MongoDB update operators applied in the same single-document update that
+    publishes the labels (the batch job's done marker), so they can never disagree with them.
+    """
+    return write_label_docs(dataset, label_docs(result), sample.id if sample is not None else None, extra)
+
+
+def write_label_docs(dataset: Any, docs: LabelDocs, sample_id: str | None = None,
+                     extra: dict[str, Any] | None = None) -> Any:
+    """Store prepared ``docs`` on sample ``sample_id`` (else the sample of ``docs.filepath``);
+    returns the saved sample (see ``write_video_result``)."""
+    import fiftyone as fo
+    from bson import ObjectId
+
+    from speakerid.labels.replace import replace_labels
+
+    declare_fields(dataset, docs.field_types)
+    sample_id = sample_id or sample_id_for(dataset, docs.filepath)
+    fields = dict(docs.fields)
+    stored = dataset._sample_collection.find_one({"_id": ObjectId(sample_id)}, {"filepath": 1, "metadata": 1})
+    if stored is None:
+        raise SpeakeridError(f"sample {sample_id} is not in dataset {dataset.name!r} (deleted meanwhile?)")
+    meta = stored.get("metadata")
+    if meta is None:
+        meta = fo.Sample(filepath=stored["filepath"], metadata=fo.VideoMetadata.build_for(stored["filepath"])
+                         ).to_mongo_dict()["metadata"]
+        fields["metadata"] = meta
+    last = max((d["frame_number"] for d in docs.frames), default=0)
+    if last > (meta.get("total_frame_count") or 0):
+        # frame numbers on the App's clock run past the decoded-frame count when the video starts
+        # late; FiftyOne's frame views stop at total_frame_count, so it counts App frames
+        fields["metadata"] = {**meta, "total_frame_count": last}
+    replace_labels(dataset, sample_id, fields, docs.frames, owned=(FACES, SPEAKER), extra=extra)
+    dataset.reload()  # the schema may have grown in another process meanwhile
+    sample = dataset[sample_id]
+    sample.reload(hard=True)
+    return sample
+
+
+def declare_fields(dataset: Any, types: dict[str, Any]) -> None:
+    """Add the label fields to the dataset schema (labels are written below FiftyOne's ORM)."""
+    import fiftyone as fo
+
+    if dataset.media_type is None:
+        _idempotent(dataset, lambda: setattr(dataset, "media_type", "video"), lambda: dataset.media_type == "video")
+    for path, cls in types.items():
+        frame = path.startswith("frames.")
+        name = path.removeprefix("frames.")
+        schema = dataset.get_frame_field_schema if frame else dataset.get_field_schema
+        if name in schema():
+            continue
+        kind = ({"ftype": fo.DictField} if cls is dict else {"ftype": fo.ArrayField} if cls is fo.ArrayField
+                else {"ftype": fo.EmbeddedDocumentField, "embedded_doc_type": cls})
+        add = dataset.add_frame_field if frame else dataset.add_sample_field
+        _idempotent(dataset, lambda: add(name, **kind), lambda: name in schema())
+
+
+def _idempotent(dataset: Any, change, done) -> None:
+    """Apply a schema ``change`` another process may be applying at the same moment."""
+    try:
+        change()
+    except Exception:  # noqa: BLE001 - the other process won: fine if its change is ours
+        dataset.reload()
+        if not done():
+            raise
+
+
+def _frame_labels(result: VideoResult) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(frame_number, {field: label}) per analysed frame, built one frame at a time; frame
+    numbers are on the App's clock (``labels.app_clock``), not decode indices."""
+    import fiftyone as fo
+
     for fr in result.frames:
         dets = []
         for f in fr.faces:
             attrs = {"similarity": f.similarity, "detector_score": f.detector_score}
             if f.speaking is not None:
                 attrs["speaking"] = f.speaking
-            if f.embedding is not None:
-                attrs["embedding"] = f.embedding.astype(float).tolist()
             dets.append(fo.Detection(label=f.identity, bounding_box=list(f.box), confidence=f.confidence,
                                      index=f.track, **attrs))
         labels: dict[str, Any] = {FACES: fo.Detections(detections=dets)}
         if fr.speaker is not None:
             labels[SPEAKER] = fo.Classification(label=fr.speaker, confidence=fr.speaker_confidence)
-        frames[fr.index + 1] = labels
-    return frames
+        yield app_frame_number(fr.time, result.video_fps), labels
+
+
+def _clock(result: VideoResult) -> dict[str, Any]:
+    """``frame_offset`` (App frame number minus 1-based decode index) and ``start_time`` (PTS of
+    decode index 0) of a constant-frame-rate video, from its first analysed frame."""
+    first = result.frames[0] if len(result.frames) else None
+    if first is None:
+        return {"frame_offset": 0, "start_time": 0.0}
+    return {"frame_offset": frame_offset(first.time, first.index, result.video_fps),
+            "start_time": round(float(first.time) - first.index / result.video_fps, 6)}
+
+
+def timeline_labels(segments: list[Any], screen_time: dict[str, float], offset: int) -> dict[str, Any]:
+    """``speaker_segments`` and ``speakers`` of a video (also rebuilt after a relabel in the App);
+    ``offset`` moves the segments' decode-based frame numbers onto the App's clock."""
+    import fiftyone as fo
+
+    segs = [fo.TemporalDetection(label=s.speaker, support=[s.first_frame + offset, s.last_frame + offset],
+                                 confidence=s.confidence, start_time=s.start, end_time=s.end) for s in segments]
+    people = [fo.Classification(label=name, screen_time=secs) for name, secs in screen_time.items()]
+    return {SEGMENTS: fo.TemporalDetections(detections=segs), SPEAKERS: fo.Classifications(classifications=people)}
 
 
 def _sample_labels(result: VideoResult) -> dict[str, Any]:
     import fiftyone as fo
 
-    segs = [fo.TemporalDetection(label=s.speaker, support=[s.first_frame, s.last_frame], confidence=s.confidence,
-                                 start_time=s.start, end_time=s.end) for s in result.segments]
-    people = [fo.Classification(label=name, screen_time=secs) for name, secs in result.screen_time.items()]
-    return {
-        SEGMENTS: fo.TemporalDetections(detections=segs),
-        SPEAKERS: fo.Classifications(classifications=people),
-        RUN: {**{k: v for k, v in result.settings.items()}, "analysed_fps": result.analysed_fps, "notes": result.notes},
+    clock = _clock(result)
+    offset = clock["frame_offset"]
+    labels = {
+        **timeline_labels(result.segments, result.screen_time, offset),
+        RUN: {**result.settings, "analysed_fps": result.analysed_fps, "notes": result.notes, **clock},
     }
+    labels[TRACKS] = fo.TemporalDetections(detections=[_track_label(t, offset) for t in result.tracks])
+    keep = result.settings.get("store_embeddings", True)  # --no-embeddings
+    labels[TRACK_EMBEDDINGS] = _track_embeddings(result.tracks if keep else [])
+    return labels
 
 
-def write_video_result(dataset: Any, result: VideoResult, sample: Any | None = None) -> Any:
-    """Add or replace the sample of ``result.video`` (or write onto ``sample``); returns the saved sample."""
+def _track_embeddings(tracks: list[Any]) -> np.ndarray:
+    """(tracks, dim) float32, one row per track in ``face_tracks`` order; NaN rows for tracks
+    without an embedding; (0, 0) when none are stored (always written: a re-annotation must not
+    leave the previous run's rows behind)."""
+    if not tracks:
+        return np.zeros((0, 0), np.float32)
+    dim = next((len(t.embedding) for t in tracks if t.embedding is not None), 0)
+    return np.stack([np.full(dim, np.nan, np.float32) if t.embedding is None else np.asarray(t.embedding, np.float32)
+                     for t in tracks])
+
+
+def _track_label(track: Any, offset: int) -> Any:
+    """A face track (``VideoResult.tracks``) as a TemporalDetection over the frames it spans.
+
+    ``first_frame``/``last_frame``/``best_frame`` of a TrackResult are 0-based decode indices, like
+    ``FrameResult.index``; FiftyOne frame numbers are those plus one plus the video's ``offset``
+    (``labels.app_clock``).
+    """
     import fiftyone as fo
 
-    filepath = str(Path(result.video).resolve())
-    frame_labels = _frame_labels(result)
-    sample_labels = _sample_labels(result)
-    sample = sample if sample is not None else find_sample(dataset, filepath)
-    new = sample is None
-    if new:
-        sample = fo.Sample(filepath=filepath)
-    else:
-        sample.frames.clear()
-        sample.save()  # FiftyOne drops sample fields set after an unsaved frames.clear()
-    if sample.metadata is None:
-        sample.metadata = fo.VideoMetadata.build_for(filepath)
-    for key, value in sample_labels.items():
-        sample[key] = value
-    for number, labels in frame_labels.items():
-        sample.frames[number] = fo.Frame(**labels)
-    if new:
-        dataset.add_sample(sample)
-    else:
-        sample.save()
-    return sample
+    first = int(track.first_frame) + 1 + offset
+    attrs: dict[str, Any] = {"similarity": track.similarity, "best": track.best, "faces": int(track.num_faces),
+                             "embedded": int(track.embedded), "start_time": float(track.start),
+                             "end_time": float(track.end), "best_frame": int(track.best_frame) + 1 + offset,
+                             "best_box": [float(v) for v in track.best_box]}
+    return fo.TemporalDetection(label=track.identity, support=[first, int(track.last_frame) + 1 + offset],
+                                confidence=track.confidence, index=int(track.id), **attrs)
+
+
+class _quiet:
+    """Silence one FiftyOne logger below WARNING for a block (its INFO chatter is not ours)."""
+
+    def __init__(self, name: str) -> None:
+        self.logger = logging.getLogger(name)
+
+    def __enter__(self) -> None:
+        self.level = self.logger.level
+        self.logger.setLevel(logging.WARNING)
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.setLevel(self.level)

@@ -19,7 +19,10 @@ def cut_segments(
     between two runs of the same speaker is merged. Each sampled frame covers ``step`` seconds.
 
     Frame numbers are 1-based decode indices, as in FiftyOne; times are presentation times.
+    With ``num_frames`` known, no segment runs past the video's last frame, however coarse the
+    sampling (``--fps 0.0001`` on a 2 s clip must not give a 10000 s segment).
     """
+    end_time = video_end_time(frames, video_fps, end_time, num_frames)
     span = max(1, int(round(step * video_fps)))  # decoded frames covered by one sampled frame
     runs: list[dict] = []
     for fr in frames:
@@ -45,10 +48,21 @@ def cut_segments(
     return segs
 
 
-def screen_time(frames: list[FrameResult], step: float) -> dict[str, float]:
-    """Seconds each identity (``unknown`` included) is on screen, from the sampled frames."""
+def video_end_time(frames: list[FrameResult], video_fps: float, end_time: float, num_frames: int | None) -> float:
+    """``end_time``, but never past the video's last frame when ``num_frames`` is known: the
+    video ends (num_frames - index) frame durations after the last analysed frame."""
+    if num_frames and len(frames):
+        last = frames[-1]
+        end_time = min(end_time, last.time + max(num_frames - last.index, 1) / video_fps)
+    return end_time
+
+
+def screen_time(frames: list[FrameResult], step: float, end_time: float | None = None) -> dict[str, float]:
+    """Seconds each identity (``unknown`` included) is on screen, from the sampled frames; each
+    covers ``step`` seconds, but none past ``end_time`` (see ``video_end_time``)."""
     out: dict[str, float] = {}
     for fr in frames:
+        covers = step if end_time is None else max(0.0, min(step, end_time - fr.time))
         for name in {f.identity for f in fr.faces}:
-            out[name] = out.get(name, 0.0) + step
+            out[name] = out.get(name, 0.0) + covers
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))

@@ -12,7 +12,7 @@ from collections import Counter
 
 import numpy as np
 
-from speakerid.results import UNKNOWN, FaceResult, FrameResult
+from speakerid.results import UNKNOWN, FaceResult
 
 
 def dominance(face: FaceResult) -> float:
@@ -25,33 +25,35 @@ def dominance(face: FaceResult) -> float:
 def pick_speaker(faces: list[FaceResult], speaking_threshold: float | None = None) -> tuple[str | None, float | None]:
     """Speaker and confidence of one frame.
 
-    With ``speaking_threshold`` set (active mode), the identified face with the highest
-    speaking score at or above it wins; if nobody is judged speaking, fall back to dominance.
+    With ``speaking_threshold`` set (active mode), the face with the highest speaking score at
+    or above it is the speaker, identified or not (an unknown face that talks makes the frame's
+    speaker ``unknown``, not the silent known face beside it); if nobody is judged speaking
+    (e.g. no voice is heard), fall back to dominance.
     """
     if not faces:
         return None, None
-    known = [f for f in faces if f.identity != UNKNOWN]
-    if not known:
-        return UNKNOWN, max(f.confidence for f in faces)
     if speaking_threshold is not None:
-        talking = [f for f in known if f.speaking is not None and f.speaking >= speaking_threshold]
+        talking = [f for f in faces if f.speaking is not None and f.speaking >= speaking_threshold]
         if talking:
             best = max(talking, key=lambda f: f.speaking or 0.0)
             return best.identity, best.confidence
+    known = [f for f in faces if f.identity != UNKNOWN]
+    if not known:
+        return UNKNOWN, max(f.confidence for f in faces)
     best = max(known, key=dominance)
     return best.identity, best.confidence
 
 
-def smooth_speakers(frames: list[FrameResult], window: int) -> None:
-    """Majority filter over ``window`` sampled frames: one-frame flickers take their context's label."""
-    if window < 3 or len(frames) < 3:
-        return
-    labels = [f.speaker for f in frames]
+def smooth_labels(labels: list[str | None], window: int) -> list[str | None]:
+    """Majority filter over ``window`` analysed frames: one-frame flickers take their context's
+    label (a frame with no face keeps ``None``: nothing is invented where nobody is seen)."""
+    if window < 3 or len(labels) < 3:
+        return list(labels)
     half = window // 2
-    for i, fr in enumerate(frames):
+    out = list(labels)
+    for i in range(len(labels)):
         ctx = labels[max(0, i - half) : i + half + 1]
         label, n = Counter(ctx).most_common(1)[0]
-        if label != labels[i] and n > len(ctx) // 2 and label is not None:
-            fr.speaker = label
-            same = [f.confidence for f in fr.faces if f.identity == label]
-            fr.speaker_confidence = max(same) if same else None
+        if label != labels[i] and n > len(ctx) // 2 and label is not None and labels[i] is not None:
+            out[i] = label
+    return out

@@ -21,7 +21,7 @@ from speakerid.errors import GalleryError
 from speakerid.identity.enroll import load_rgb, person_folders
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Face, FaceDetector
+    from speakerid.faces.detect import Detector, Face
     from speakerid.faces.embedders.base import Embedder
 
 MAX_SIDE = 512  # big photos are shrunk before detection: faces there are large anyway
@@ -86,7 +86,7 @@ def shrink(rgb: np.ndarray, max_side: int = MAX_SIDE) -> tuple[np.ndarray, float
     return cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA), scale
 
 
-def _cache_file(path: Path, embedder: "Embedder", detector: "FaceDetector") -> Path:
+def _cache_file(path: Path, embedder: "Embedder", detector: "Detector") -> Path:
     st = path.stat()
     ident = [str(path.resolve()), st.st_size, st.st_mtime_ns, embedder.name, embedder.version, embedder.input_size]
     ident += [detector.min_face_size, detector.min_score, MAX_SIDE, CENTRE_FRACTION, "main_face"]
@@ -104,7 +104,7 @@ def _crop(small: np.ndarray, scale: float, faces: list["Face"], embedder: "Embed
 
 
 def face_crops(
-    paths: list[Path], detector: "FaceDetector", embedder: "Embedder", on_image: Callable[[int], None] | None = None
+    paths: list[Path], detector: "Detector", embedder: "Embedder", on_image: Callable[[int], None] | None = None
 ) -> list[tuple[np.ndarray, np.ndarray, bool]]:
     """(aligned crop, face box in photo pixels, detected?) of each photo's central face.
 
@@ -159,7 +159,7 @@ def select_people(
 
 def load_face_folders(
     roots: list[Path],
-    detector: "FaceDetector",
+    detector: "Detector",
     embedder: "Embedder",
     min_images: int = 1,
     max_people: int | None = None,

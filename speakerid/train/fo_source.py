@@ -19,7 +19,7 @@ from speakerid.results import UNKNOWN
 from speakerid.train.data import FaceSet, box_face, centre_face, shrink
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Face, FaceDetector
+    from speakerid.faces.detect import Detector, Face
     from speakerid.faces.embedders.base import Embedder
 
 MATCH_IOU = 0.5
@@ -56,14 +56,15 @@ def _labelled_boxes(label: Any, height: int, width: int) -> list[tuple[str, np.n
 def _frames(ds: Any, field: str) -> Iterator[tuple[str, np.ndarray, Any]]:
     """(source reference, RGB frame, label value) for every sample/frame holding ``field``."""
     if ds.media_type == "video":
-        from speakerid.io import read_frames
+        from speakerid.io import probe
+        from speakerid.review.frames import app_pictures
 
         for sample in ds.select_fields(f"frames.{field}"):
             wanted = {n: fr[field] for n, fr in sample.frames.items() if fr[field] is not None}
-            for batch in read_frames(sample.filepath, fps=None) if wanted else []:
-                for frame, index in zip(batch.frames, batch.indices):
-                    if int(index) + 1 in wanted:
-                        yield f"{sample.filepath}#frame={int(index) + 1}", frame, wanted[int(index) + 1]
+            fps = (sample.metadata.frame_rate if sample.metadata else None) or probe(sample.filepath).fps
+            # the picture the App shows on each labelled frame (labels.app_clock)
+            for n, frame in app_pictures(sample.filepath, wanted, fps) if wanted else []:
+                yield f"{sample.filepath}#frame={n}", frame, wanted[n]
     else:
         for sample in ds.select_fields(field):
             if sample[field] is not None:
@@ -73,7 +74,7 @@ def _frames(ds: Any, field: str) -> Iterator[tuple[str, np.ndarray, Any]]:
 def load_face_dataset(
     name: str,
     field: str,
-    detector: "FaceDetector",
+    detector: "Detector",
     embedder: "Embedder",
     on_image: Callable[[int], None] | None = None,
 ) -> FaceSet:

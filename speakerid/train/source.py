@@ -11,7 +11,7 @@ from speakerid.progress import progress_bar
 from speakerid.train.data import TRAIN_MIN_FACE, FaceSet, load_face_folders, select_people
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import FaceDetector
+    from speakerid.faces.mtcnn import MTCNNDetector
     from speakerid.faces.embedders.base import Embedder
 
 
@@ -29,11 +29,11 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
-def face_models(args: argparse.Namespace) -> tuple["FaceDetector", "Embedder"]:
+def face_models(args: argparse.Namespace) -> tuple["MTCNNDetector", "Embedder"]:
     """The detector and embedder the arguments ask for (threads set first; quiet silences FiftyOne too)."""
     import torch
 
-    from speakerid.faces.detect import FaceDetector
+    from speakerid.faces.mtcnn import MTCNNDetector
     from speakerid.faces.embedders import get_embedder
 
     torch.set_num_threads(max(1, args.threads))
@@ -41,10 +41,10 @@ def face_models(args: argparse.Namespace) -> tuple["FaceDetector", "Embedder"]:
         import fiftyone as fo
 
         fo.config.show_progress_bars = False
-    return FaceDetector(min_face_size=args.min_face_size), get_embedder(args.embedder)
+    return MTCNNDetector(min_face_size=args.min_face_size), get_embedder(args.embedder)
 
 
-def load_faces(args: argparse.Namespace, detector: "FaceDetector", embedder: "Embedder") -> FaceSet:
+def load_faces(args: argparse.Namespace, detector: "MTCNNDetector", embedder: "Embedder") -> FaceSet:
     """Faces from the DATA folders or ``--fo-dataset``, with a progress bar over photos."""
     if bool(args.data) == bool(args.fo_dataset):
         raise SpeakeridError("give either DATA folders or --fo-dataset NAME")

@@ -16,10 +16,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+from safetensors.torch import save as st_save
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from speakerid.cache import atomic_write_bytes
 from speakerid.errors import SpeakeridError
 
 MODEL_FILE = "model.safetensors"
@@ -136,11 +138,10 @@ def hinge_rank_loss(emb: torch.Tensor, targets: torch.Tensor, label_embs: torch.
 def save_checkpoint(folder: str | Path, model: TwoStreamRNN, meta: CheckpointMeta) -> Path:
     """Write weights (safetensors) and config (JSON) into ``folder``."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(folder / MODEL_FILE))
+    atomic_write_bytes(folder / MODEL_FILE, st_save(state))  # each file whole, old or new
     doc = {"format": "speakerid-video2vec/1", "model": asdict(model.config), "meta": asdict(meta)}
-    (folder / CONFIG_FILE).write_text(json.dumps(doc, indent=2))
+    atomic_write_bytes(folder / CONFIG_FILE, json.dumps(doc, indent=2).encode())
     return folder
 
 

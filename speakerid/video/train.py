@@ -7,6 +7,9 @@ label texts (margin 0.55, or 0.4 for zero-shot, as in reference 004) + cross-ent
 is by group (video or window) so no frame is in both train and validation. Resumable: ``last/``
 holds weights, optimizer, scheduler, RNG and history; ``best/`` the lowest-val-loss weights;
 both are written every ``save_every`` epochs and at the end (the paper-size model is ~60 MB).
+Every file is written atomically, and the resume state is one self-contained file
+(``train_state.safetensors``, its JSON part in the safetensors header), so a run killed while
+saving resumes from the previous save, never from a mix of two.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+from safetensors.torch import save as st_save
 
+from speakerid.cache import atomic_write_bytes
 from speakerid.errors import SpeakeridError
 from speakerid.progress import progress_bar
 from speakerid.video.clips import labelled_spans, split_clips, window_clips
@@ -111,23 +116,30 @@ def _loss(model, feats, targets, label_embs, s: TrainSettings):
     return loss, (logits.argmax(1) == targets).float().sum().item()
 
 
+STATE_FILE = "train_state.safetensors"
+
+
 def _save_state(folder: Path, model, opt, sched, state: dict) -> None:
-    """Weights + optimizer tensors in safetensors; scalars, schedule and history in JSON."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Weights, optimizer tensors and RNG as tensors; scalars, schedule and history as JSON in the
+    same file's header: one atomic write, so the resume state is never half new."""
     tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
     opt_state = opt.state_dict()
     for idx, st in opt_state["state"].items():
         for name, val in st.items():
             tensors[f"opt.{idx}.{name}"] = torch.as_tensor(val).contiguous()
     tensors["rng.torch"] = torch.get_rng_state()
-    save_file(tensors, str(folder / "train_state.safetensors"))
     doc = {"param_groups": opt_state["param_groups"], "scheduler": sched.state_dict(), **state}
-    (folder / "train_state.json").write_text(json.dumps(doc, indent=2))
+    atomic_write_bytes(folder / STATE_FILE, st_save(tensors, metadata={"state": json.dumps(doc)}))
 
 
 def _load_state(folder: Path, model, opt, sched) -> dict:
-    tensors = load_file(str(folder / "train_state.safetensors"))
-    doc = json.loads((folder / "train_state.json").read_text())
+    try:
+        with safe_open(str(folder / STATE_FILE), framework="pt") as fh:
+            doc = json.loads(fh.metadata()["state"])
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise SpeakeridError(f"{folder / STATE_FILE}: unreadable resume state ({type(exc).__name__}); "
+                             f"rerun without --resume to start over") from None
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     opt_state: dict = {"state": {}, "param_groups": doc.pop("param_groups")}
     for key, val in tensors.items():
@@ -169,7 +181,7 @@ def train_video_model(samples, s: TrainSettings, quiet: bool = False) -> dict:
     target = {i: index[data.labels[i]] for i in data.train + data.val}
     state = {"epoch": 0, "history": [], "best_val_loss": None, "bad_epochs": 0}
     best = None
-    if s.resume and (out / "last" / "train_state.json").is_file():
+    if s.resume and (out / "last" / STATE_FILE).is_file():
         best = load_checkpoint(out / "best")[0].state_dict()  # before the RNG is restored
         state = _load_state(out / "last", model, opt, sched)
 
@@ -214,7 +226,7 @@ def train_video_model(samples, s: TrainSettings, quiet: bool = False) -> dict:
     metrics.update({"history": state["history"], "stopped_early": state["epoch"] < s.epochs,
                     "n_train": len(data.train), "n_val": len(data.val), "n_holdout": len(data.held),
                     "classes": data.classes, "settings": asdict(s)})
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
     if s.run_key:
         summary = {k: v for k, v in metrics.items() if k not in ("history", "settings")}
         write_run(samples, s.run_key, {"method": "video2vec", "checkpoint": str(out / "best"),

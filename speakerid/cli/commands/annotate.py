@@ -1,12 +1,17 @@
-"""``speakerid annotate``: label videos with faces, identities, speakers and segments."""
+"""``speakerid annotate``: label videos with faces, identities, speakers and segments.
+
+Everything that can be checked cheaply is checked before the first model loads: the options,
+the ``--json`` path, the database, the gallery file and every input (probed, not decoded).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from pathlib import Path
 
-from speakerid.cli.common import add_pipeline_args, expand_inputs, settings_from_args
+from speakerid.cli.common import add_pipeline_args, check_writable, expand_inputs, settings_from_args
 from speakerid.errors import VideoReadError
 from speakerid.progress import console, progress_bar, rate_text
 
@@ -24,25 +29,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from speakerid.identity.enroll import open_gallery
-    from speakerid.io import probe
+    from speakerid.identity.gallery import Gallery
     from speakerid.labels.json_export import write_json
-    from speakerid.pipeline import annotate_video, load_models
 
     settings = settings_from_args(args)
-    videos = expand_inputs(args.inputs)
-    models = load_models(settings)
-    gallery = open_gallery(args.gallery, models.detector, models.embedder)
-    dataset = None
-    results, failed = [], []
+    videos, failed = expand_inputs(args.inputs)
+    n_inputs = len(videos) + len(failed)
+    for problem in failed:
+        _report(problem)
+    if args.json:
+        check_writable(args.json)
+    sink = None if args.no_dataset else _open_sink(args.dataset, args.quiet)
+    gallery = None if Path(args.gallery).is_dir() else Gallery.load(args.gallery)  # validated in full
+    if gallery is not None:
+        gallery.check_embedder(settings.embedder)
+    readable = _probe_all(videos, settings.backend, failed)
+    results: list = []
+    if readable:  # the first model loads here, after every cheap check
+        from speakerid.identity.enroll import open_gallery
+        from speakerid.labels.fiftyone_writer import label_docs
+        from speakerid.pipeline import annotate_video, load_models
+
+        models = load_models(settings)
+        if gallery is None:
+            gallery = open_gallery(args.gallery, models.detector, models.embedder)
+        gallery.check_embedder(models.embedder.name, models.embedder.version)
     with progress_bar(args.quiet) as prog:
-        for path in videos:
-            try:
-                info = probe(path, backend=settings.backend)
-            except VideoReadError as exc:
-                failed.append(_report(exc))
-                continue
-            span = (settings.end or info.duration) - (settings.start or 0.0)
+        for path, info in readable:
+            span = min(settings.end or info.duration, info.duration) - (settings.start or 0.0)
             fps = info.fps / settings.every if settings.every else min(settings.fps or info.fps, info.fps)
             task = prog.add_task(path.name, total=max(1, int(round(span * fps))), rate="")
             t0, done = time.perf_counter(), [0]
@@ -58,28 +72,64 @@ def run(args: argparse.Namespace) -> int:
                 continue
             prog.update(task, completed=done[0], total=done[0])
             results.append(result)
-            if not args.no_dataset:
-                from speakerid.labels.fiftyone_writer import get_or_create_dataset, write_video_result
+            if sink is not None:
+                sink.write(label_docs(result))
+    if sink is not None and sink.written:  # the App's panel and forms open this gallery
+        from speakerid.review.gallery_link import remember_gallery
 
-                dataset = dataset or get_or_create_dataset(args.dataset)
-                write_video_result(dataset, result)
-    if args.json and results:
+        remember_gallery(sink.dataset, gallery, args.gallery)
+    if args.json:  # always describes this run: no result is an empty list, never a stale file
         write_json(args.json, results)
     if not args.quiet:
-        _summary(results, args)
+        _summary(results, args, sink)
+    if sink is not None and sink.failure:
+        print(f"speakerid: error: {sink.retry_hint()}", file=sys.stderr)
+        return 2
     if failed:
-        console.print(f"[yellow]{len(failed)} of {len(videos)} input(s) failed; the others were annotated")
+        console.print(f"[yellow]{len(failed)} of {n_inputs} input(s) failed; "
+                      f"{'the others were annotated' if results else 'nothing was annotated'}")
         return 1
     return 0
 
 
-def _report(exc: Exception) -> str:
+def _probe_all(videos: list[Path], backend: str, failed: list[str]) -> list[tuple[Path, object]]:
+    """(path, VideoInfo) of the inputs that open as videos; the others reported now."""
+    from speakerid.io import probe
+
+    readable = []
+    for path in videos:
+        try:
+            readable.append((path, probe(path, backend=backend)))
+        except VideoReadError as exc:
+            failed.append(_report(exc))
+    return readable
+
+
+def _open_sink(name: str, quiet: bool):
+    """Check the database now (seconds, not after the analysis) and write what an earlier run
+    kept in the spool while the database was down."""
+    from speakerid.labels import spool
+    from speakerid.labels.database import check_database
+    from speakerid.labels.fiftyone_writer import get_or_create_dataset
+    from speakerid.labels.sink import ResultSink
+
+    check_database()
+    sink = ResultSink(name)
+    if spool.spooled(name):
+        sink.dataset = get_or_create_dataset(name)
+        n = spool.flush(sink.dataset)
+        if n and not quiet:
+            console.print(f"wrote {n} result(s) kept from an earlier run to dataset [bold]{name}[/]")
+    return sink
+
+
+def _report(exc: Exception | str) -> str:
     """One line on stderr per failed input (rich keeps it above the progress bars)."""
     print(f"speakerid: error: {exc}", file=sys.stderr)
     return str(exc)
 
 
-def _summary(results: list, args: argparse.Namespace) -> None:
+def _summary(results: list, args: argparse.Namespace, sink) -> None:
     from rich.table import Table
 
     table = Table(title="speakerid: speaker segments")
@@ -90,6 +140,11 @@ def _summary(results: list, args: argparse.Namespace) -> None:
             table.add_row(r.video.rsplit("/", 1)[-1], s.speaker, f"{s.start:.2f}", f"{s.end:.2f}")
         for note in r.notes:
             console.print(f"[yellow]note: {note}")
-    console.print(table)
-    if not args.no_dataset:
-        console.print(f"written to FiftyOne dataset [bold]{args.dataset}[/]; view it with: speakerid app --dataset {args.dataset}")
+    if results:
+        console.print(table)
+    if sink is not None and sink.written:
+        console.print(f"{sink.written} video(s) written to FiftyOne dataset [bold]{args.dataset}[/]; "
+                      f"view it with: speakerid app --dataset {args.dataset}")
+    if args.json:
+        what = f"{len(results)} result(s)" if results else "no results (an empty list)"
+        console.print(f"{what} written to {args.json}")

@@ -27,14 +27,27 @@ def run(args: argparse.Namespace) -> int:
     import fiftyone as fo
 
     from speakerid import plugin_install
+    from speakerid.labels.database import check_database
+    from speakerid.labels.replace import finish_pending
 
+    check_database()
     if not fo.dataset_exists(args.dataset):
         raise SpeakeridError(f"no FiftyOne dataset named {args.dataset!r}; create it with `speakerid annotate ... --dataset {args.dataset}`")
     plugin_install.use_plugins_dir(plugin_install.app_plugins_dir())
     if args.gallery:
+        from speakerid.identity.gallery import Gallery
+
+        Gallery.load(args.gallery)  # a damaged gallery is one line now, not an error in the App later
         os.environ["SPEAKERID_GALLERY"] = os.path.abspath(args.gallery)
-    session = fo.launch_app(fo.load_dataset(args.dataset), address=args.address, port=args.port, remote=True)
+    dataset = fo.load_dataset(args.dataset)
+    finish_pending(dataset)  # a write killed mid-swap is completed before anyone looks
+    # remote=True: serve without opening a browser here; FiftyOne's ssh banner is filtered out
+    # (speakerid.labels.database) and replaced by one line, only on a machine reached over ssh.
+    session = fo.launch_app(dataset, address=args.address, port=args.port, remote=True)
     print(f"FiftyOne App: http://{args.address}:{args.port}/ (Ctrl-C to stop)")
+    if os.environ.get("SSH_CONNECTION") and args.address in ("127.0.0.1", "localhost"):
+        print(f"from your own machine: ssh -N -L {args.port}:127.0.0.1:{args.port} <this host>, "
+              f"then open http://localhost:{args.port}/")
     if not args.no_wait:
         session.wait(-1)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from speakerid.errors import SpeakeridError
 from speakerid.progress import console, progress_bar
 
 
@@ -24,13 +25,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from speakerid.faces.detect import FaceDetector
+    from speakerid.faces.mtcnn import MTCNNDetector
     from speakerid.faces.embedders import get_embedder
     from speakerid.identity.enroll import enroll_folder, person_folders
     from speakerid.identity.gallery import Gallery
 
-    detector, embedder = FaceDetector(), get_embedder(args.embedder)
-    base = Gallery.load(args.add_to) if args.add_to else None
+    if args.threshold is not None and not -1.0 <= args.threshold <= 1.0:  # also refuses NaN
+        raise SpeakeridError(f"--threshold: must be in [-1, 1], got {args.threshold}")
+    base = Gallery.load(args.add_to) if args.add_to else None  # validated before any model loads
+    if base is not None:
+        base.check_embedder(args.embedder)
+    detector, embedder = MTCNNDetector(), get_embedder(args.embedder)
     people = person_folders(Path(args.folder))
     with progress_bar(args.quiet, unit="people") as prog:
         task = prog.add_task("enrolling", total=len(people), rate="")
@@ -60,6 +65,4 @@ def _print_report(gallery, report, out: str) -> None:
     console.print(table)
     for image, why in report.rejected:
         console.print(f"[yellow]skipped[/] {image}: {why}", markup=True, highlight=False)
-    cal = gallery.calibration
-    console.print(f"unknown threshold: {gallery.threshold:.3f} (calibrated from {cal.n_genuine} genuine / "
-                  f"{cal.n_impostor} impostor leave-one-out scores, target FAR {cal.far:g})")
+    console.print(gallery.describe_rule(), highlight=False)

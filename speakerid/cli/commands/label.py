@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from speakerid.cli.common import add_pipeline_args, settings_from_args
 from speakerid.progress import progress_bar, rate_text
@@ -33,8 +34,16 @@ def run(args: argparse.Namespace) -> int:
     from speakerid.batch.job import open_collection
     from speakerid.batch.summary import print_summary
 
+    from speakerid.labels.database import check_database
+
     settings = settings_from_args(args)
+    check_database()
     collection = open_collection(args.dataset, args.view)
+    gallery = args.gallery
+    if Path(gallery).is_dir():  # enrolled once here, and remembered on the dataset below
+        from speakerid.batch.job import load_gallery
+
+        gallery = load_gallery(gallery, settings)
     workers = args.workers if args.workers is not None or args.engine == "ray" else 1
     with progress_bar(args.quiet, unit="videos") as prog:
         task = prog.add_task("labelling videos", total=None, rate="")
@@ -42,11 +51,18 @@ def run(args: argparse.Namespace) -> int:
         def show(p: JobProgress) -> None:
             prog.update(task, total=p.total, completed=p.done, rate=rate_text(p.frames, p.elapsed))
 
-        summary = label_dataset(collection, args.gallery, settings, workers=workers, engine=args.engine,
+        summary = label_dataset(collection, gallery, settings, workers=workers, engine=args.engine,
                                 overwrite=args.overwrite, progress=show, address=args.address)
+    if summary.labelled:  # the App's panel and forms open this gallery
+        from speakerid.review.gallery_link import remember_gallery
+
+        remember_gallery(collection._dataset, gallery if not isinstance(gallery, str) else None, args.gallery)
     if not args.quiet:
         print_summary(summary)
     else:
         for _, reason in summary.failed:
             print(f"speakerid: error: {reason}", file=sys.stderr)
+    if summary.database_error:
+        print(f"speakerid: error: {summary.database_error}", file=sys.stderr)
+        return 2
     return 0 if summary.ok else 1

@@ -8,7 +8,8 @@ import argparse
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("plugin", help="install the FiftyOne App plugin (operators + Speakers panel)")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    inst = actions.add_parser("install", help="symlink (or copy) plugins/speakerid into FiftyOne's plugins dir")
+    inst = actions.add_parser("install", help="symlink (or copy) the plugin shipped in the package into FiftyOne's "
+                                              "plugins dir")
     inst.add_argument("--copy", action="store_true", help="copy the files instead of symlinking the folder")
     inst.add_argument("--force", action="store_true", help="replace what is already installed there")
     inst.add_argument("--dir", default=None, help="plugins directory (default: fiftyone's, $FIFTYONE_PLUGINS_DIR)")

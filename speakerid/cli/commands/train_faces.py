@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from speakerid.cache import atomic_write_bytes
 from speakerid.progress import console, progress_bar
 from speakerid.train.data import split_by_image
 from speakerid.train.losses import LOSSES
@@ -62,5 +63,5 @@ def run(args: argparse.Namespace) -> int:
         from speakerid.train.plots import plot_history
 
         summary["plot"] = str(plot_history(histories, args.out / "training.png"))
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
+    atomic_write_bytes(args.out / "summary.json", json.dumps(summary, indent=1).encode())
     return 0

@@ -33,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from speakerid.faces.detect import FaceDetector
+    from speakerid.faces.mtcnn import MTCNNDetector
     from speakerid.faces.embedders import get_embedder
     from speakerid.faces.verify import embed_images, read_trials, score_trials, verification_metrics, write_scores
     from speakerid.progress import progress_bar, rate_text
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     trials = read_trials(args.trials)
     if not args.root.is_dir():
         raise SpeakeridError(f"{args.root}: image root folder not found")
-    detector, embedder = FaceDetector(min_face_size=args.min_face_size), get_embedder(args.embedder)
+    detector, embedder = MTCNNDetector(min_face_size=args.min_face_size), get_embedder(args.embedder)
     paths = list(dict.fromkeys(p for t in trials for p in (t.a, t.b)))
     with progress_bar(args.quiet, unit="images") as prog:
         task = prog.add_task(f"verify ({embedder.name})", total=len(paths), rate="")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from speakerid.errors import ModelUnavailableError, SpeakeridError
+from speakerid.faces.embedder_dims import EMBEDDING_DIMS
 from speakerid.faces.embedders.base import Embedder
 
 DEFAULT = "facenet"
@@ -21,7 +22,10 @@ def get_embedder(name: str = DEFAULT, device: str = "cpu") -> Embedder:
     factories = _factories()
     if name not in factories:
         raise SpeakeridError(f"unknown embedder {name!r}; choose one of {', '.join(factories)}")
-    return factories[name](device)
+    embedder = factories[name](device)
+    if embedder.dim != EMBEDDING_DIMS[name]:
+        raise SpeakeridError(f"{name}: model makes {embedder.dim}-d embeddings, EMBEDDING_DIMS says {EMBEDDING_DIMS[name]}")
+    return embedder
 
 
 def available_embedders() -> list[str]:

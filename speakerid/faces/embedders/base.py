@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from speakerid.faces.detect import Face
+
+if TYPE_CHECKING:
+    import torch
 
 
 class Embedder(ABC):
     """A face embedding model; ``name`` + ``version`` identify its vector space in galleries.
 
     Subclasses set the class attributes and implement ``crop`` and ``preprocess``; networks held
-    as torch modules get batched ``embed`` for free, others override ``_forward``.
+    as torch modules get batched ``embed`` for free, others override ``_forward``. torch is
+    imported only by the code paths that need it (training, explanations), never by ``embed``
+    of embedders that run elsewhere (onnxruntime, OpenCV).
     """
 
     name: str
@@ -37,11 +42,6 @@ class Embedder(ABC):
         """The network as a torch module (fine-tuning, explanations), None if not torch."""
         return None
 
-    def crops(self, frame: np.ndarray, faces: list[Face]) -> np.ndarray:
-        """All faces of one frame as a (N,S,S,3) uint8 batch."""
-        size = self.input_size
-        return np.stack([self.crop(frame, f) for f in faces]) if faces else np.zeros((0, size, size, 3), np.uint8)
-
     def embed(self, crops: np.ndarray) -> np.ndarray:
         """(N,dim) float32 unit vectors for ``crops`` (N,S,S,3) uint8 RGB, in batches."""
         crops = np.asarray(crops)
@@ -57,6 +57,8 @@ class Embedder(ABC):
 
     def _forward(self, crops: np.ndarray) -> np.ndarray:
         """Raw (unnormalised) vectors of one batch through ``module``."""
+        import torch
+
         module = self.module
         device = next(module.parameters()).device
         with torch.inference_mode():

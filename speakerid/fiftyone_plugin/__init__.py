@@ -1,0 +1,25 @@
+"""speakerid's FiftyOne App plugin: annotate, enroll, review, search, cluster and name speakers,
+index faces, explain a face, and the Speakers panel.
+
+Each operator lives in its own module and only wires the speakerid package (``speakerid.review``
+and friends) into the App; see docs/plugin.md. The plugin ships inside the ``speakerid`` wheel:
+``speakerid plugin install`` or ``speakerid app`` makes FiftyOne load it from here.
+"""
+
+from .annotate import AnnotateVideos
+from .clusters import ClusterUnknowns, NameCluster
+from .enroll import EnrollSpeakers
+from .explain import ExplainFace
+from .faces import IndexFaces
+from .panel import SpeakersPanel
+from .review import ApplyReview, ReviewLowConfidence
+from .search import SearchByText
+
+OPERATORS = (AnnotateVideos, EnrollSpeakers, ReviewLowConfidence, ApplyReview, SearchByText, ExplainFace,
+             ClusterUnknowns, NameCluster, IndexFaces, SpeakersPanel)
+
+
+def register(p) -> None:
+    """FiftyOne's plugin entry point."""
+    for cls in OPERATORS:
+        p.register(cls)

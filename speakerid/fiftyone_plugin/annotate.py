@@ -1,0 +1,108 @@
+"""``annotate_videos``: label the targeted videos with speakerid, immediately or delegated.
+
+The work is speakerid.batch.label_dataset (resumable: videos already labelled with the same
+settings and gallery are skipped); this operator adds the form, per-video progress and the App
+refresh.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import fiftyone.operators as foo
+import fiftyone.operators.types as types
+
+from speakerid.batch import label_dataset
+from speakerid.batch.job import load_gallery as job_gallery
+from speakerid.errors import SpeakeridError
+from speakerid.identity.gallery import Gallery
+from speakerid.review.gallery_link import remember_gallery
+from speakerid.settings import AnnotateSettings
+
+from .common import button, gallery_input, invalid, require_videos
+
+
+def settings_from_params(params: dict, gallery_path: str) -> AnnotateSettings:
+    """AnnotateSettings from the form; a ``.sid`` gallery decides the embedder."""
+    fps = float(params.get("fps") or 5.0)
+    if fps <= 0:
+        raise SpeakeridError(f"fps must be positive, got {fps}")
+    path = Path(gallery_path).expanduser()
+    embedder = Gallery.load(path).embedder if path.is_file() else "facenet"
+    return AnnotateSettings(fps=fps, embedder=embedder, speaker_mode=params.get("speaker_mode") or "dominant",
+                            threshold=params.get("threshold"))
+
+
+class AnnotateVideos(foo.Operator):
+    @property
+    def config(self) -> foo.OperatorConfig:
+        return foo.OperatorConfig(
+            name="annotate_videos",
+            label="speakerid: annotate videos",
+            description="Detect, identify and time the speakers of the targeted videos",
+            icon="record_voice_over",
+            dynamic=True,
+            execute_as_generator=True,
+            allow_immediate_execution=True,
+            allow_delegated_execution=True,
+        )
+
+    def resolve_placement(self, ctx) -> types.Placement:
+        return button(types.Places.SAMPLES_GRID_ACTIONS, "Annotate speakers")
+
+    def resolve_input(self, ctx) -> types.Property:
+        inputs = types.Object()
+        target = ctx.target_view()
+        gallery_input(ctx, inputs, label="Gallery", folder_ok=True,
+                      description="a .sid gallery file (speakerid enroll) or a folder <person>/<images>")
+        inputs.float("fps", label="Frames analysed per second", default=5.0, min=0.1, max=60.0)
+        mode = types.RadioGroup()
+        mode.add_choice("dominant", label="dominant face")
+        mode.add_choice("active", label="active speaker (lips + audio)")
+        inputs.enum("speaker_mode", mode.values(), default="dominant", label="Frame speaker", view=mode)
+        inputs.float("threshold", label="Unknown threshold (optional)", min=-1.0, max=1.0,
+                      description="override the gallery's calibrated similarity threshold")
+        inputs.bool("skip_done", default=True, label="Skip videos already labelled with these settings")
+        if ctx.dataset is not None and ctx.dataset.media_type != "video":
+            prop = inputs.view("not_video", types.Error(label="speakerid needs a video dataset"))
+            invalid(prop, "speakerid needs a video dataset")
+        else:
+            inputs.view("count", types.Notice(label=f"{len(target)} video(s) targeted"))
+        return types.Property(inputs, view=types.View(label="Annotate videos with speakerid"))
+
+    def resolve_run_name(self, ctx) -> str:
+        return f"speakerid: annotate {ctx.dataset_name}"
+
+    def execute(self, ctx) -> Iterator[Any]:
+        view = ctx.target_view()
+        require_videos(view)
+        path = ctx.params["gallery"]
+        settings = settings_from_params(ctx.params, path)
+        gallery = job_gallery(path, settings)
+        ids = view.values("id")
+        labelled, skipped, failed = 0, 0, []
+        for i, sample_id in enumerate(ids):
+            yield from _progress(ctx, i / len(ids), f"video {i + 1}/{len(ids)}")
+            summary = label_dataset(view.select(sample_id), gallery, settings,
+                                    overwrite=not ctx.params.get("skip_done", True))
+            labelled, skipped = labelled + summary.labelled, skipped + summary.skipped
+            failed += [f"{Path(p).name}: {why}" for p, why in summary.failed]
+        if labelled or skipped:  # the panel and the forms open this gallery from now on
+            remember_gallery(ctx.dataset, gallery, path)
+        text = f"{labelled} labelled, {skipped} already up to date, {len(failed)} failed"
+        yield from _progress(ctx, 1.0, text)
+        if failed and not labelled:
+            raise SpeakeridError(f"no video could be annotated: {failed[0]}")
+        if not ctx.delegated:
+            yield ctx.ops.reload_dataset()
+            yield ctx.ops.notify(f"speakerid: {text}" + (f" ({failed[0]})" if failed else ""),
+                                 variant="warning" if failed else "success")
+
+
+def _progress(ctx: Any, fraction: float, label: str) -> Iterator[Any]:
+    """Progress where someone sees it: the run record when delegated, the App's bar otherwise."""
+    if ctx.delegated:
+        ctx.set_progress(progress=fraction, label=label)
+    elif ctx.executor is not None:
+        yield ctx.ops.set_progress(label=label, progress=fraction)

@@ -1,0 +1,203 @@
+"""A cohort of impostor faces: public face embeddings that score-normalise open-set decisions.
+
+A raw cosine score means different things for different faces: a dim, small or turned face is
+close to *everyone*, a distinctive one to no one. Comparing a score with how the same probe (and
+the same enrolled person) scores against a few thousand strangers removes most of that (see
+``speakerid.identity.snorm``). The cohort is computed once per embedder from a public face set
+(``scripts/build_cohort.py``, LFW by default) and shipped as
+``speakerid/data/cohort-<embedder>.safetensors``: float16 embeddings, an identity and a photo
+index per row, and in the metadata the embedder name + version it was made with, the
+identities' names, the source and the licence. A cohort made by another embedder version is
+refused (the gallery then falls back to its own calibration, with a logged note)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+from safetensors import SafetensorError, safe_open
+from safetensors.numpy import save
+
+from speakerid.cache import atomic_write_bytes
+from speakerid.errors import GalleryError
+from speakerid.faces.detect import Face
+
+if TYPE_CHECKING:
+    from speakerid.faces.detect import Detector
+    from speakerid.faces.embedders.base import Embedder
+
+log = logging.getLogger(__name__)
+
+FORMAT = "speakerid-cohort"
+FORMAT_VERSION = 1
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+# More than this many photos of one person would let a single look-alike fill a probe's top-K.
+MAX_PER_PERSON = 4
+# Face width (pixels) of the shrunken copy of each cohort photo: a small face in a wide shot.
+LOW_RES_FACE = 32
+# Cohort identities closer than this share of different-person pairs to an enrolled centroid
+# are taken to be that person and left out (see ``Cohort.excluding``).
+EXCLUDE_FAR = 1e-3
+
+
+@dataclass
+class Cohort:
+    """Unit face embeddings of people assumed not enrolled; ``person`` groups one identity's rows."""
+
+    embedder: str
+    embedder_version: str
+    embeddings: np.ndarray  # (M, D) float32, unit rows
+    person: np.ndarray  # (M,) int64 index into ``names``
+    photo: np.ndarray  # (M,) int64: rows made from one photo (at several resolutions) share it
+    names: list[str]
+    source: str
+    licence: str
+
+    def __len__(self) -> int:
+        return len(self.embeddings)
+
+    def subset(self, keep: np.ndarray) -> "Cohort":
+        """The members where ``keep`` is True (names kept, so indices stay valid)."""
+        return Cohort(self.embedder, self.embedder_version, self.embeddings[keep], self.person[keep],
+                      self.photo[keep], self.names, self.source, self.licence)
+
+    @cached_property
+    def same_person_similarity(self) -> float:
+        """Cosine similarity that only ``EXCLUDE_FAR`` of different-person cohort pairs reach:
+        above it two faces are more likely one person than two (the cohort's own labels say so).
+        Computed in row chunks, keeping only the top scores, not the (M, M) matrix."""
+        n_pairs = len(self) ** 2 - int((np.bincount(self.person) ** 2).sum())  # ordered, both ways
+        keep = max(int(EXCLUDE_FAR * n_pairs), 1)
+        top = np.zeros(0, np.float32)
+        for start in range(0, len(self), 512):
+            rows = slice(start, start + 512)
+            scores = (self.embeddings[rows] @ self.embeddings.T)[self.person[rows, None] != self.person[None, :]]
+            top = np.concatenate([top, scores])
+            if len(top) > keep:
+                top = np.partition(top, len(top) - keep)[-keep:]
+        return float(top.min()) if len(top) else 1.0
+
+    def excluding(self, centroids: np.ndarray, max_similarity: float) -> "Cohort":
+        """Without every identity any of whose photos reaches ``max_similarity`` to a centroid.
+
+        An enrolled person who is also in the public set must not act as their own impostor: it
+        would inflate their cohort scores and hide them from every normalised decision.
+        """
+        if len(centroids) == 0:
+            return self
+        close = (self.embeddings @ np.asarray(centroids, np.float32).T).max(1) >= max_similarity
+        return self.subset(~np.isin(self.person, np.unique(self.person[close])))
+
+    def save(self, path: str | Path) -> None:
+        """float16 safetensors with the provenance in its metadata (written atomically)."""
+        meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "embedder": self.embedder,
+                "embedder_version": self.embedder_version, "names": json.dumps(self.names),
+                "source": self.source, "licence": self.licence}
+        arrays = {"embeddings": self.embeddings.astype(np.float16), "person": self.person.astype(np.int32),
+                  "photo": self.photo.astype(np.int32)}
+        atomic_write_bytes(path, save(arrays, metadata=meta))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Cohort":
+        """Read and check a cohort file; one-line GalleryError naming the file if it is not one."""
+        path = Path(path)
+        try:
+            with safe_open(str(path), framework="numpy") as fh:
+                meta = fh.metadata() or {}
+                emb, person, photo = fh.get_tensor("embeddings"), fh.get_tensor("person"), fh.get_tensor("photo")
+            names = json.loads(meta["names"])
+            if meta["format"] != FORMAT or int(meta["format_version"]) > FORMAT_VERSION:
+                raise ValueError(f"format {meta['format']} v{meta['format_version']}")
+        except (OSError, SafetensorError, KeyError, ValueError, TypeError) as exc:
+            why = (str(exc).strip().splitlines() or [""])[0]
+            raise GalleryError(f"{path}: not a readable speakerid cohort ({exc.__class__.__name__}: {why})") from None
+        emb = emb.astype(np.float32)
+        if emb.ndim != 2 or len(emb) < 2 or person.shape != (len(emb),) or photo.shape != (len(emb),) or \
+                not np.isfinite(emb).all() or not 0 <= person.min() <= person.max() < len(names):
+            raise GalleryError(f"{path}: cohort arrays are inconsistent "
+                               f"({emb.shape}, {person.shape}, {photo.shape}, {len(names)} names)")
+        emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)  # float16 rounding
+        return cls(meta["embedder"], meta["embedder_version"], emb, person.astype(np.int64), photo.astype(np.int64),
+                   names, meta.get("source", ""), meta.get("licence", ""))
+
+
+def cohort_path(embedder: str) -> Path:
+    """Where the shipped cohort of ``embedder`` lives (package data)."""
+    return DATA_DIR / f"cohort-{embedder}.safetensors"
+
+
+def compatible_cohort(cohort: Cohort, embedder: str, version: str, where: str = "cohort") -> Cohort | None:
+    """``cohort`` if it was made by this exact embedder version, else None with a logged note:
+    vectors of another network (or crop, or version) are not comparable."""
+    if (cohort.embedder, cohort.embedder_version) == (embedder, version):
+        return cohort
+    log.warning("%s was made with embedder %s %s, not %s %s: using the gallery's own calibration "
+                "(rebuild it with python scripts/build_cohort.py --embedder %s)",
+                where, cohort.embedder, cohort.embedder_version, embedder, version, embedder)
+    return None
+
+
+@lru_cache(maxsize=8)
+def shipped_cohort(embedder: str, version: str) -> Cohort | None:
+    """The shipped cohort for this exact embedder version, or None (logged) when there is none."""
+    path = cohort_path(embedder)
+    if not path.is_file():
+        log.info("no score-normalisation cohort for embedder %s: using the gallery's own calibration", embedder)
+        return None
+    return compatible_cohort(Cohort.load(path), embedder, version, str(path))
+
+
+def cohort_images(root: str | Path, max_per_person: int = MAX_PER_PERSON) -> dict[str, list[str]]:
+    """``{person: [relative image paths]}`` of a ``<person>/<images>`` tree (first few per person)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise GalleryError(f"{root}: cohort image folder not found")
+    people = {}
+    for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+        images = sorted(f"{sub.name}/{f.name}" for f in sub.iterdir() if f.suffix.lower() in (".jpg", ".jpeg", ".png"))
+        if images:
+            people[sub.name] = images[:max_per_person]
+    if not people:
+        raise GalleryError(f"{root}: no <person>/<image> sub-folders with images")
+    return people
+
+
+def build_cohort(root: str | Path, detector: "Detector", embedder: "Embedder", source: str, licence: str,
+                 max_per_person: int = MAX_PER_PERSON) -> Cohort:
+    """Embed the main face (``main_face``, as ``speakerid verify`` picks it) of every image of
+    ``root`` (``<person>/<images>``) twice: as photographed, and with the photo shrunk until the
+    face is ``LOW_RES_FACE`` pixels wide, because video faces are often that small and a
+    stranger's small face must meet small faces in the cohort. Photos without a face are left out.
+    """
+    from speakerid.faces.detect import main_face
+    from speakerid.faces.downscale import detect_downscaled
+    from speakerid.identity.enroll import DETECT_MAX_SIDE, load_rgb
+
+    people = cohort_images(root, max_per_person)
+    crops, person, photo, photos = [], [], [], 0
+    for index, images in enumerate(people.values()):
+        for rel in images:
+            image = load_rgb(Path(root) / rel)
+            face = main_face(detect_downscaled(detector, image[None], DETECT_MAX_SIDE)[0], *image.shape[:2])
+            if face is None:
+                continue
+            copies = [embedder.crop(image, face)]
+            scale = LOW_RES_FACE / max(float(face.box[2] - face.box[0]), 1.0)
+            if scale < 1:
+                small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+                copies.append(embedder.crop(small, Face(face.box * scale, face.score, face.landmarks * scale)))
+            crops += copies
+            person += [index] * len(copies)
+            photo += [photos] * len(copies)
+            photos += 1
+    if len(crops) < 2:
+        raise GalleryError(f"{root}: faces found in fewer than 2 photos: no cohort")
+    emb = np.concatenate([embedder.embed(np.stack(crops[i:i + 256])) for i in range(0, len(crops), 256)])
+    return Cohort(embedder.name, embedder.version, emb.astype(np.float32), np.array(person, np.int64),
+                  np.array(photo, np.int64), list(people), source, licence)

@@ -1,0 +1,63 @@
+"""Where finished results go: the dataset while its database answers, the spool once it fails.
+
+``annotate`` and ``label`` both write through a ``ResultSink``, so a database that dies at write
+time costs no analysis: the first failure switches the sink to the spool (no further waits on a
+dead server), and ``retry_hint`` tells the user how the kept results get written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from speakerid.labels.database import is_database_failure
+from speakerid.labels.fiftyone_writer import LabelDocs, get_or_create_dataset, write_label_docs
+from speakerid.labels.spool import spool, spool_dir
+
+
+class ResultSink:
+    """Writes results into dataset ``name`` (created on first write unless ``dataset`` is given)."""
+
+    def __init__(self, name: str, dataset: Any | None = None) -> None:
+        self.name, self.dataset = name, dataset
+        self.written = 0
+        self.spooled = 0
+        self.failure: str | None = None  # why the database was given up on
+
+    def write(self, docs: LabelDocs, sample_id: str | None = None, extra: dict[str, Any] | None = None) -> Any | None:
+        """Store ``docs`` on sample ``sample_id`` (else the sample of ``docs.filepath``); returns
+        the sample, or None when they went to the spool instead."""
+        if self.failure is None:
+            try:
+                self.dataset = self.dataset or get_or_create_dataset(self.name)
+                saved = write_label_docs(self.dataset, docs, sample_id, extra)
+                self.written += 1
+                return saved
+            except Exception as exc:
+                self._give_up(exc)
+        spool(self.name, docs, sample_id, extra)
+        self.spooled += 1
+        return None
+
+    def update(self, sample_id: str, update: dict[str, Any]) -> None:
+        """Apply a MongoDB ``update`` to one sample (a status, not a result: skipped, not spooled,
+        once the database failed; the next run recomputes it)."""
+        from bson import ObjectId
+
+        if self.failure is None:
+            try:
+                self.dataset._sample_collection.update_one({"_id": ObjectId(sample_id)}, update)
+                self.dataset[sample_id].reload()  # this process's copy of the sample, if any, too
+            except Exception as exc:
+                self._give_up(exc)
+
+    def _give_up(self, exc: Exception) -> None:
+        """Switch to the spool on a database failure; anything else is a real error."""
+        if not is_database_failure(exc):
+            raise exc
+        self.failure = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0][:160]}"
+
+    def retry_hint(self) -> str:
+        """One line: what failed, where the results are, and the command that writes them."""
+        return (f"FiftyOne database failed while writing to dataset {self.name!r} ({self.failure}); "
+                f"{self.spooled} result(s) kept in {spool_dir(self.name)}: run `speakerid flush --dataset "
+                f"{self.name}` (or this command again) once the database is back")

