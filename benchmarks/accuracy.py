@@ -9,7 +9,7 @@ enrolled) every named face is one. Recall = hits / analysed frames of the segmen
 Each gallery line says the open-set rule and the false-accept rate its threshold implies on
 public strangers (``Gallery.describe_rule``).
 
-LFW: the main face of each DevTest image is embedded (``speakerid.faces.verify.embed_images``,
+LFW: the main face of each DevTest image is embedded (``speakerid.faces.photos.embed_images``,
 the ``speakerid verify`` machinery, with the pipeline's detector) and the 999 pairs scored by
 cosine similarity: ROC AUC. With a shipped cohort, also the AUC of S-norm scores, each pair
 normalised against the cohort without its two people (the cohort is LFW, mostly DevTest people:
@@ -34,8 +34,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # segments.csv names -> gallery folder names; people not listed here are not enrolled anywhere
 ALIASES = {"Barack Obama": "obama", "Lin-Manuel Miranda": "lin_manuel_miranda", "Alex Lacamoire": "alex_lacamoire"}
 # (clip, first frame, person, what): the targets (>= 80 % with the 17-person gallery)
-TARGETS = [("short_hamilton_clip.mp4", 211, "obama", "Obama, audience shot"),
-           ("short_hamilton_clip.mp4", 0, "lin_manuel_miranda", "Lin-Manuel, small ~40 px")]
+TARGETS = [
+    ("short_hamilton_clip.mp4", 211, "obama", "Obama, audience shot"),
+    ("short_hamilton_clip.mp4", 0, "lin_manuel_miranda", "Lin-Manuel, small ~40 px"),
+]
 
 
 @dataclass
@@ -53,8 +55,15 @@ def read_segments(path: Path) -> list[SegmentRow]:
         for r in csv.DictReader(fh):
             visible = [p.split("(")[0].strip() for p in r["named_people_visible"].split(";")]
             people = [ALIASES[p] for p in visible if p in ALIASES]
-            rows.append(SegmentRow(r["video"], int(r["first_frame"]), int(r["last_frame"]), people,
-                                   (r["notes"] or r["named_people_visible"])[:40]))
+            rows.append(
+                SegmentRow(
+                    r["video"],
+                    int(r["first_frame"]),
+                    int(r["last_frame"]),
+                    people,
+                    (r["notes"] or r["named_people_visible"])[:40],
+                )
+            )
     return rows
 
 
@@ -72,8 +81,10 @@ def score_video(result, rows: list[SegmentRow], verbose: bool) -> dict[tuple[int
             hits = sum(any(f.identity == person for f in fr.faces) for fr in seg)
             out[(row.first, person)] = (hits, len(seg))
             parts.append(f"{person} {hits}/{len(seg)} = {hits / max(len(seg), 1):.0%}")
-        print(f"    frames {row.first:3d}-{row.last:3d} ({row.label:40s}) {len(seg):2d} analysed, {n_faces:3d} faces; "
-              f"{'; '.join(parts) or 'nobody enrolled'}; false accepts {wrong} faces")
+        print(
+            f"    frames {row.first:3d}-{row.last:3d} ({row.label:40s}) {len(seg):2d} analysed, {n_faces:3d} faces; "
+            f"{'; '.join(parts) or 'nobody enrolled'}; false accepts {wrong} faces"
+        )
         if verbose:
             for fr in seg:
                 desc = ", ".join(f"{f.identity}@{f.similarity:.2f}/c{f.confidence:.2f}/t{f.track}" for f in fr.faces)
@@ -101,7 +112,9 @@ def snorm_scores(trials, vectors: dict[str, np.ndarray], cohort) -> np.ndarray:
 
 
 def lfw_auc(lfw: Path, models) -> None:
-    from speakerid.faces.verify import embed_images, lfw_trials, score_trials, verification_metrics
+    from speakerid.faces.photos import embed_images
+    from speakerid.faces.roc import verification_metrics
+    from speakerid.faces.trials import lfw_trials, score_trials
     from speakerid.identity.cohort import shipped_cohort
 
     trials = lfw_trials(lfw / "pairsDevTest.txt", lfw / "images")
@@ -109,14 +122,18 @@ def lfw_auc(lfw: Path, models) -> None:
     images = embed_images([p for t in trials for p in (t.a, t.b)], lfw / "images", models.detector, models.embedder)
     labels = np.array([t.label for t in trials])
     m = verification_metrics(score_trials(trials, images.vectors), labels)
-    print(f"  LFW DevTest ({len(trials)} pairs, {len(images.vectors)} images, {len(images.centre_crops)} centre crops, "
-          f"{time.perf_counter() - t0:.0f} s): raw cosine AUC {m.auc:.4f}, best accuracy {m.best_accuracy:.4f} "
-          f"at {m.best_threshold:.3f}   (target AUC >= 0.998)  {'OK' if m.auc >= 0.998 - 5e-5 else 'MISS'}")
+    print(
+        f"  LFW DevTest ({len(trials)} pairs, {len(images.vectors)} images, {len(images.centre_crops)} centre crops, "
+        f"{time.perf_counter() - t0:.0f} s): raw cosine AUC {m.auc:.4f}, best accuracy {m.best_accuracy:.4f} "
+        f"at {m.best_threshold:.3f}   (target AUC >= 0.998)  {'OK' if m.auc >= 0.998 - 5e-5 else 'MISS'}"
+    )
     cohort = shipped_cohort(models.embedder.name, models.embedder.version)
     if cohort is not None:
         n = verification_metrics(snorm_scores(trials, images.vectors, cohort), labels)
-        print(f"  LFW DevTest S-norm (cohort without the pair's two people): AUC {n.auc:.4f}, "
-              f"best accuracy {n.best_accuracy:.4f}")
+        print(
+            f"  LFW DevTest S-norm (cohort without the pair's two people): AUC {n.auc:.4f}, "
+            f"best accuracy {n.best_accuracy:.4f}"
+        )
 
 
 def main() -> int:
@@ -150,13 +167,17 @@ def main() -> int:
                 for clip, tfirst, tperson, what in TARGETS:
                     if (video, first, person) == (clip, tfirst, tperson) and len(gallery.names) == 17:
                         ok = hits >= 0.8 * n
-                        print(f"    target {what}: {hits}/{n} = {hits / max(n, 1):.0%} (>= 80 %) {'OK' if ok else 'MISS'}")
+                        print(
+                            f"    target {what}: {hits}/{n} = {hits / max(n, 1):.0%} (>= 80 %) {'OK' if ok else 'MISS'}"
+                        )
             if not any(r.people for r in rows if r.video == video):
                 named = sum(f.identity != "unknown" for fr in result.frames for f in fr.faces)
                 faces = sum(len(fr.faces) for fr in result.frames)
                 print(f"    strangers named: {named} of {faces} faces   (target 0)  {'OK' if named == 0 else 'MISS'}")
-        print("  per-person frame recall over both clips: "
-              + ", ".join(f"{p} {h}/{n} = {h / max(n, 1):.0%}" for p, (h, n) in totals.items()))
+        print(
+            "  per-person frame recall over both clips: "
+            + ", ".join(f"{p} {h}/{n} = {h / max(n, 1):.0%}" for p, (h, n) in totals.items())
+        )
     if not args.no_lfw:
         lfw_auc(args.data / "lfw", models)
     return 0

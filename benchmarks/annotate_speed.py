@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import subprocess
 import sys
 import tempfile
@@ -64,8 +63,25 @@ def ffmpeg(*args: str | Path) -> None:
 
 def make_720p(source: Path, out: Path, seconds: float = 30.0) -> Path:
     """``source`` scaled to 1280x720 and looped to about ``seconds`` (re-encoded once, x264)."""
-    ffmpeg("-stream_loop", "-1", "-i", source, "-t", seconds, "-vf", "scale=1280:720",
-           "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-c:a", "aac", out)
+    ffmpeg(
+        "-stream_loop",
+        "-1",
+        "-i",
+        source,
+        "-t",
+        seconds,
+        "-vf",
+        "scale=1280:720",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "23",
+        "-c:a",
+        "aac",
+        out,
+    )
     return out
 
 
@@ -81,6 +97,7 @@ def looped(video: Path, hours: float, out: Path) -> Path:
 
 
 # ---- what runs on the clips ----
+
 
 def decode_only(video: Path, fps: float) -> tuple[float, int]:
     from speakerid.io import read_frames
@@ -211,13 +228,23 @@ def child(cmd: list[str], tmp: Path) -> tuple[float, float]:
 
 
 def speakerid_cli(video: Path, gallery_dir: Path, fps: float, tmp: Path) -> list[str]:
-    return [*CLI, "annotate", str(video), "--gallery", str(gallery_dir), "--fps", str(fps),
-            "--no-dataset", "--json", str(tmp / "out.json"), "--quiet"]
+    return [
+        *CLI,
+        "annotate",
+        str(video),
+        "--gallery",
+        str(gallery_dir),
+        "--fps",
+        str(fps),
+        "--no-dataset",
+        "--json",
+        str(tmp / "out.json"),
+        "--quiet",
+    ]
 
 
 def peer_cli(video: Path, gallery_dir: Path, fps: float) -> list[str]:
-    return [sys.executable, __file__, "--peer-child", str(video), "--gallery", str(gallery_dir),
-            "--fps", str(fps)]
+    return [sys.executable, __file__, "--peer-child", str(video), "--gallery", str(gallery_dir), "--fps", str(fps)]
 
 
 @contextmanager
@@ -235,12 +262,20 @@ def busy(count: int) -> Iterator[None]:
 
 # ---- reporting ----
 
+
 def verdict(ok: bool) -> str:
     return "OK" if ok else "MISS"
 
 
-def measure_clip(name: str, video: Path, args: argparse.Namespace, ours: Speakerid, naive: Naive,
-                 known: list[np.ndarray] | None, tmp: Path) -> dict[str, float]:
+def measure_clip(
+    name: str,
+    video: Path,
+    args: argparse.Namespace,
+    ours: Speakerid,
+    naive: Naive,
+    known: list[np.ndarray] | None,
+    tmp: Path,
+) -> dict[str, float]:
     """Every measurement on one clip; prints a line per measurement and returns the figures."""
     fig: dict[str, float] = {}
     wall, frames = decode_only(video, args.fps)
@@ -250,12 +285,16 @@ def measure_clip(name: str, video: Path, args: argparse.Namespace, ours: Speaker
     fig["frames"] = n
     print(f"  speakerid (API)       {n:5d} frames {fig['ours_s']:7.2f} s {n / fig['ours_s']:7.1f} frames/s")
     fig["naive_s"], n_naive = naive.run(video, args.fps)
-    print(f"  naive MTCNN+FaceNet   {n_naive:5d} frames {fig['naive_s']:7.2f} s {n_naive / fig['naive_s']:7.1f} frames/s")
+    print(
+        f"  naive MTCNN+FaceNet   {n_naive:5d} frames {fig['naive_s']:7.2f} s {n_naive / fig['naive_s']:7.1f} frames/s"
+    )
     fig["ours_proc_s"], fig["ours_rss_mb"] = child(speakerid_cli(video, args.gallery, args.fps, tmp), tmp)
     print(f"  speakerid (process)   {fig['ours_proc_s']:19.2f} s   peak RSS {fig['ours_rss_mb']:6.0f} MB")
     if known is not None:
         fig["peer_s"], n_peer = peer_run(video, args.fps, known)
-        print(f"  face_recognition      {n_peer:5d} frames {fig['peer_s']:7.2f} s {n_peer / fig['peer_s']:7.1f} frames/s")
+        print(
+            f"  face_recognition      {n_peer:5d} frames {fig['peer_s']:7.2f} s {n_peer / fig['peer_s']:7.1f} frames/s"
+        )
         fig["peer_proc_s"], fig["peer_rss_mb"] = child(peer_cli(video, args.gallery, args.fps), tmp)
         print(f"  face_recognition (process) {fig['peer_proc_s']:14.2f} s   peak RSS {fig['peer_rss_mb']:6.0f} MB")
     ratios(name, fig)
@@ -267,26 +306,34 @@ def ratios(name: str, fig: dict[str, float]) -> None:
     print(f"  -> vs naive loop: {vs_naive:.2f}x faster (target >= 5x) {verdict(vs_naive >= 5)}")
     if "peer_s" in fig:
         api, proc = fig["peer_s"] / fig["ours_s"], fig["peer_proc_s"] / fig["ours_proc_s"]
-        print(f"  -> vs face_recognition: {api:.2f}x in process, {proc:.2f}x whole process "
-              f"(target >= 5x) {verdict(min(api, proc) >= 5)}")
+        print(
+            f"  -> vs face_recognition: {api:.2f}x in process, {proc:.2f}x whole process "
+            f"(target >= 5x) {verdict(min(api, proc) >= 5)}"
+        )
     share = fig["frames"] / fig["ours_s"] / fig["decode_fps"]
     target = " (target >= 0.5x on 720p) " + verdict(share >= 0.5) if name == "720p" else ""
     print(f"  -> annotate throughput = {share:.3f}x decode-only{target}")
-    print(f"  -> peak RSS {fig['ours_rss_mb']:.0f} MB (target <= {RSS_TARGET_MB} MB) "
-          f"{verdict(fig['ours_rss_mb'] <= RSS_TARGET_MB)}")
+    print(
+        f"  -> peak RSS {fig['ours_rss_mb']:.0f} MB (target <= {RSS_TARGET_MB} MB) "
+        f"{verdict(fig['ours_rss_mb'] <= RSS_TARGET_MB)}"
+    )
 
 
 def table(figures: dict[str, dict[str, float]]) -> None:
     """The figures as a markdown table, for docs/benchmarks.md."""
-    print("\n| clip | load | decode-only fps | speakerid s (fps) | naive s | face_recognition s | "
-          "speakerid process s / RSS MB | face_recognition process s / RSS MB |")
+    print(
+        "\n| clip | load | decode-only fps | speakerid s (fps) | naive s | face_recognition s | "
+        "speakerid process s / RSS MB | face_recognition process s / RSS MB |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for key, f in figures.items():
         peer = f"{f['peer_s']:.1f}" if "peer_s" in f else "-"
         peer_proc = f"{f['peer_proc_s']:.1f} / {f['peer_rss_mb']:.0f}" if "peer_s" in f else "-"
-        print(f"| {key.replace(' / ', ' | ')} | {f['decode_fps']:.0f} | {f['ours_s']:.1f} "
-              f"({f['frames'] / f['ours_s']:.1f}) | {f['naive_s']:.1f} | {peer} | "
-              f"{f['ours_proc_s']:.1f} / {f['ours_rss_mb']:.0f} | {peer_proc} |")
+        print(
+            f"| {key.replace(' / ', ' | ')} | {f['decode_fps']:.0f} | {f['ours_s']:.1f} "
+            f"({f['frames'] / f['ours_s']:.1f}) | {f['naive_s']:.1f} | {peer} | "
+            f"{f['ours_proc_s']:.1f} / {f['ours_rss_mb']:.0f} | {peer_proc} |"
+        )
 
 
 def compare(args: argparse.Namespace, tmp: Path) -> None:
@@ -309,15 +356,20 @@ def compare(args: argparse.Namespace, tmp: Path) -> None:
     for load in loads:
         for name, video in clips.items():
             info = probe(video)
-            print(f"\n[{load}] {name}: {video.name} {info.width}x{info.height} {info.duration:.1f} s "
-                  f"@ {info.fps:.2f} fps, analysed at {args.fps:g} fps")
+            print(
+                f"\n[{load}] {name}: {video.name} {info.width}x{info.height} {info.duration:.1f} s "
+                f"@ {info.fps:.2f} fps, analysed at {args.fps:g} fps"
+            )
             with busy(args.busy if load != loads[0] else 0):
                 figures[f"{name} / {load}"] = measure_clip(name, video, args, ours, naive, known, tmp)
     if args.busy:
         for name in clips:
             quiet, loaded = figures[f"{name} / {loads[0]}"], figures[f"{name} / {loads[1]}"]
-            slow = {k: loaded[k] / quiet[k] for k in ("ours_s", "ours_proc_s", "naive_s", "peer_s",
-                                                       "peer_proc_s") if k in quiet}
+            slow = {
+                k: loaded[k] / quiet[k]
+                for k in ("ours_s", "ours_proc_s", "naive_s", "peer_s", "peer_proc_s")
+                if k in quiet
+            }
             print(f"\nslowdown under load, {name}: " + ", ".join(f"{k} {v:.2f}x" for k, v in slow.items()))
     table(figures)
 
@@ -341,10 +393,12 @@ def long_video(args: argparse.Namespace, tmp: Path) -> None:
     wall = time.perf_counter() - t0
     times, rss = np.array(samples).T if samples else (np.zeros(1), np.zeros(1))
     first, last = rss[times < 60].max(), rss[times >= wall - 60].max()
-    print(f"wall {wall:.0f} s (exit {proc.returncode}); peak RSS in the first minute {first:.0f} MB, "
-          f"in the last minute {last:.0f} MB, growth {last - first:+.0f} MB (target flat) "
-          f"{verdict(last - first < 100)}; peak {rss.max():.0f} MB (target <= {RSS_TARGET_MB} MB) "
-          f"{verdict(rss.max() <= RSS_TARGET_MB)}")
+    print(
+        f"wall {wall:.0f} s (exit {proc.returncode}); peak RSS in the first minute {first:.0f} MB, "
+        f"in the last minute {last:.0f} MB, growth {last - first:+.0f} MB (target flat) "
+        f"{verdict(last - first < 100)}; peak {rss.max():.0f} MB (target <= {RSS_TARGET_MB} MB) "
+        f"{verdict(rss.max() <= RSS_TARGET_MB)}"
+    )
     print(json.dumps({"rss_mb_every_60s": [round(float(r)) for r in rss[::60]]}))
 
 

@@ -51,13 +51,14 @@ def main() -> None:
     start, end = float(times[0]) - 0.3, float(times[-1]) + 0.3
     seconds = end - start
     scorer = ActiveSpeakerScorer(args.weights)
-    print(f"video {args.video.name}: talking-head track of {len(times)} keyframes, span "
-          f"{seconds:.2f} s; torch threads {torch.get_num_threads()}")
+    print(
+        f"video {args.video.name}: talking-head track of {len(times)} keyframes, span "
+        f"{seconds:.2f} s; torch threads {torch.get_num_threads()}"
+    )
 
     def decode() -> tuple[list, list]:
         grey, audio = [], []
-        for batch in read_frames(args.video, fps=5, start=start, end=end, with_grey=True,
-                                 audio_rate=16000):
+        for batch in read_frames(args.video, fps=5, start=start, end=end, with_grey=True, audio_rate=16000):
             grey += batch.grey
             audio += batch.audio
         return grey, audio
@@ -81,10 +82,17 @@ def main() -> None:
     samples = np.concatenate([chunk for _, chunk in audio])
     grid = np.arange(times[0], times[-1], 0.04)
     geometry = box_geometry(boxes)
-    crops = np.stack([face_crop(grey[int(np.argmin([abs(g - t) for t, _ in grey]))][1],
-                                [np.interp(g, times, geometry[:, i]) for i in range(3)]) for g in grid])
+    crops = np.stack(
+        [
+            face_crop(
+                grey[int(np.argmin([abs(g - t) for t, _ in grey]))][1],
+                [np.interp(g, times, geometry[:, i]) for i in range(3)],
+            )
+            for g in grid
+        ]
+    )
     offset = int(round((grid[0] - audio[0][0]) * 16000))
-    rows = mfcc(samples[offset:offset + len(crops) * 640 + 240])[:4 * len(crops)]
+    rows = mfcc(samples[offset : offset + len(crops) * 640 + 240])[: 4 * len(crops)]
     track_seconds = len(crops) / 25
 
     def vad() -> None:
@@ -99,14 +107,15 @@ def main() -> None:
         "collector, 1 track, muted": (lambda: collect(1, silence), seconds),
         "  voice detector (per s of video)": (vad, seconds),
         "  network only (per s of track)": (lambda: scorer.score_crops(crops, rows), track_seconds),
-        "  synchrony only (per s of track)": (lambda: synchrony(crops[:100], samples[offset:offset + 64000]),
-                                              4.0),
+        "  synchrony only (per s of track)": (lambda: synchrony(crops[:100], samples[offset : offset + 64000]), 4.0),
     }
     for name, (fn, per) in parts.items():
         cpu, wall = best_of(fn, args.repeats)
         print(f"{name:44s} CPU {cpu / per:6.3f} s/s   wall {wall / per:6.3f} s/s")
-    print("(s/s = seconds of compute per second of video or of face track; the machine may be "
-          "shared: compare figures taken in one run)")
+    print(
+        "(s/s = seconds of compute per second of video or of face track; the machine may be "
+        "shared: compare figures taken in one run)"
+    )
 
 
 def best_of(fn, repeats: int) -> tuple[float, float]:

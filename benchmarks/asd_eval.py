@@ -27,15 +27,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT / "tests"))
-from asd_data import (TALKING_HEAD, VARIANTS, face_tracks, make_variant,  # noqa: E402
-                      speaking_truth, tts_voice)
+from asd_data import TALKING_HEAD, VARIANTS, face_tracks, make_variant, speaking_truth, tts_voice  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, default=SHARED / "data/videos/short_hamilton_clip.mp4")
-    parser.add_argument("--weights", nargs="+", default=["finetuning_TalkSet.model",
-                                                         "pretrain_AVA_CVPR.model"])
+    parser.add_argument("--weights", nargs="+", default=["finetuning_TalkSet.model", "pretrain_AVA_CVPR.model"])
     parser.add_argument("--work", type=Path, default=None, help="folder for the variants")
     args = parser.parse_args()
 
@@ -54,13 +52,16 @@ def main() -> None:
         variants["swapped"] = make_variant(args.video, work / "swapped.mp4", "replaced", voice)
     tracks = face_tracks(variants["original"])
     width = probe(variants["original"]).width
-    truth = [np.array([speaking_truth(t, b, width) for t, b in zip(times, boxes)])
-             for times, boxes in tracks]
+    truth = [np.array([speaking_truth(t, b, width) for t, b in zip(times, boxes)]) for times, boxes in tracks]
     head = [(times >= TALKING_HEAD[0]) & (times <= TALKING_HEAD[1]) for times, _ in tracks]
-    print(f"{len(tracks)} face tracks, {sum(len(t) for t, _ in tracks)} face-frames, "
-          f"{sum(int(t.sum()) for t in truth)} speaking (ground truth); variants in {work}")
-    print(f"{'weights':10s} {'variant':9s} {'rules':6s} {'prec':>5s} {'recall':>6s} {'F1':>5s} "
-          f"{'head spk':>8s} {'all spk':>7s} {'sync':>6s}")
+    print(
+        f"{len(tracks)} face tracks, {sum(len(t) for t, _ in tracks)} face-frames, "
+        f"{sum(int(t.sum()) for t in truth)} speaking (ground truth); variants in {work}"
+    )
+    print(
+        f"{'weights':10s} {'variant':9s} {'rules':6s} {'prec':>5s} {'recall':>6s} {'F1':>5s} "
+        f"{'head spk':>8s} {'all spk':>7s} {'sync':>6s}"
+    )
     for name in args.weights:
         scorer = ActiveSpeakerScorer(SHARED / "weights/light-asd" / name)
         for kind, path in variants.items():
@@ -68,13 +69,14 @@ def main() -> None:
                 collector = ActiveSpeakerCollector(scorer, **options)
                 scores = feed_tracks(collector, path, tracks)
                 details = dict(collector.details)  # track index -> scores at its (sorted) times
-                sync = [float(np.nanmean(details[i].sync[h])) if h.any() and i in details else np.nan
-                        for i, h in enumerate(head)]
+                sync = [
+                    float(np.nanmean(details[i].sync[h])) if h.any() and i in details else np.nan
+                    for i, h in enumerate(head)
+                ]
                 print(f"{name[:10]:10s} {kind:9s} {rules:6s} " + row(scores, truth, head, sync))
 
 
-def row(scores: list[np.ndarray], truth: list[np.ndarray], head: list[np.ndarray],
-        sync: list[float]) -> str:
+def row(scores: list[np.ndarray], truth: list[np.ndarray], head: list[np.ndarray], sync: list[float]) -> str:
     said = np.concatenate([np.nan_to_num(s, nan=0.0) >= 0.5 for s in scores])
     true = np.concatenate(truth)
     on_head = np.concatenate(head)
@@ -83,8 +85,7 @@ def row(scores: list[np.ndarray], truth: list[np.ndarray], head: list[np.ndarray
     recall = tp / max(int(true.sum()), 1)
     f1 = 2 * precision * recall / max(precision + recall, 1e-9)
     head_sync = np.nanmean([s for s, h in zip(sync, head) if h.any()]) if any(h.any() for h in head) else np.nan
-    return (f"{precision:5.2f} {recall:6.2f} {f1:5.2f} {said[on_head].mean():8.2f} "
-            f"{said.mean():7.2f} {head_sync:+6.2f}")
+    return f"{precision:5.2f} {recall:6.2f} {f1:5.2f} {said[on_head].mean():8.2f} {said.mean():7.2f} {head_sync:+6.2f}"
 
 
 if __name__ == "__main__":

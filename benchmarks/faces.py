@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from speakerid.cli.main import main as cli
-from speakerid.faces.mtcnn import MTCNNDetector
 from speakerid.faces.embedders import get_embedder
-from speakerid.faces.verify import lfw_trials, write_trials
+from speakerid.faces.mtcnn import MTCNNDetector
+from speakerid.faces.trials import lfw_trials, write_trials
 from speakerid.io import read_frames
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -52,8 +52,19 @@ def lfw_auc(name: str) -> None:
         trials = Path(tmp) / "lfw.txt"
         write_trials(trials, lfw_trials(DATA / "lfw" / "pairsDevTest.txt", DATA / "lfw" / "images"))
         start = time.perf_counter()
-        cli(["verify", str(trials), "--root", str(DATA / "lfw" / "images"), "--embedder", name,
-             "--out", str(Path(tmp) / "scores.csv"), "--quiet"])
+        cli(
+            [
+                "verify",
+                str(trials),
+                "--root",
+                str(DATA / "lfw" / "images"),
+                "--embedder",
+                name,
+                "--out",
+                str(Path(tmp) / "scores.csv"),
+                "--quiet",
+            ]
+        )
         print(f"{name}: LFW pairsDevTest verify took {time.perf_counter() - start:.0f} s")
 
 

@@ -25,17 +25,18 @@ VIDEOS = ROOT.parent / "shared" / "data" / "videos"
 
 def embed_speed(fps: float, size: int, window: float, threads: int) -> None:
     from speakerid.video.clips import Span, num_frames, video_info, window_clips
-    from speakerid.video.embed import VideoEmbedder
+    from speakerid.video.embedder import VideoEmbedder
     from speakerid.video.features import FeatureSettings
     from speakerid.video.model import CheckpointMeta, ModelConfig, TwoStreamRNN, save_checkpoint
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["SPEAKERID_CACHE"] = str(Path(tmp) / "cache")
-        meta = CheckpointMeta(["a", "b"], ["a", "b"], "all-minilm-l6-v2",
-                              FeatureSettings(fps=fps, size=size).to_dict(), window)
+        meta = CheckpointMeta(
+            ["a", "b"], ["a", "b"], "all-minilm-l6-v2", FeatureSettings(fps=fps, size=size).to_dict(), window
+        )
         ckpt = save_checkpoint(Path(tmp) / "ckpt", TwoStreamRNN(ModelConfig(2, 384)), meta)
         embedder = VideoEmbedder(ckpt, threads=threads)
-        embedder.store.extractor  # build the CNNs outside the timing
+        _ = embedder.store.extractor  # build the CNNs outside the timing
         paths = [str(p) for p in sorted(VIDEOS.glob("*.mp4"))]
         spans = [Span(p, None, 1, num_frames(p), p) for p in paths]
         n = len(window_clips(spans, window))
@@ -44,8 +45,10 @@ def embed_speed(fps: float, size: int, window: float, threads: int) -> None:
             t0 = time.perf_counter()
             embedder.embed_spans(spans)
             dt = time.perf_counter() - t0
-            print(f"embed {label}: {n} windows of {window:g} s ({fps:g} fps, {size}px) in "
-                  f"{dt:.2f} s -> {n / dt:.1f} windows/s, {seconds / dt:.1f} s of video per s")
+            print(
+                f"embed {label}: {n} windows of {window:g} s ({fps:g} fps, {size}px) in "
+                f"{dt:.2f} s -> {n / dt:.1f} windows/s, {seconds / dt:.1f} s of video per s"
+            )
 
 
 def query_latency(n_items: int, n_names: int, queries: int) -> None:
@@ -56,24 +59,23 @@ def query_latency(n_items: int, n_names: int, queries: int) -> None:
     embs = rng.standard_normal((n_items, 384)).astype(np.float32)
     embs /= np.linalg.norm(embs, axis=1, keepdims=True)
     pool = [f"person_{i}" for i in range(n_names)] + ["barack_obama", "lin_manuel_miranda"]
-    names = [[str(n) for n in rng.choice(pool, size=rng.integers(0, 4), replace=False)]
-             for _ in range(n_items)]
+    names = [[str(n) for n in rng.choice(pool, size=rng.integers(0, 4), replace=False)] for _ in range(n_items)]
     ids = [f"{i:024x}" for i in range(n_items)]
-    items = Items(ids, ids, ["x.mp4"] * n_items, [None] * n_items, embs, names, "clips",
-                  "speaker_segments")
+    items = Items(ids, ids, ["x.mp4"] * n_items, [None] * n_items, embs, names, "clips", "speaker_segments")
     get_text_encoder()
     rank_items(items, "warm up", k=10)  # loads the encoder, caches the name vectors
-    words = ["Obama", "Lin-Manuel Miranda", "a man at a piano", "crowd in the street",
-             "person 17", "audience laughing"]
+    words = ["Obama", "Lin-Manuel Miranda", "a man at a piano", "crowd in the street", "person 17", "audience laughing"]
     times = []
     for i in range(queries):
         t0 = time.perf_counter()
         hits = rank_items(items, words[i % len(words)], k=10)
         times.append(time.perf_counter() - t0)
     ms = np.array(times) * 1000
-    print(f"query over {n_items} clip embeddings ({len(pool)} distinct speaker names): "
-          f"median {np.median(ms):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms "
-          f"(target < 50 ms); top hit for {words[(queries - 1) % len(words)]!r}: {hits[0].names}")
+    print(
+        f"query over {n_items} clip embeddings ({len(pool)} distinct speaker names): "
+        f"median {np.median(ms):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms "
+        f"(target < 50 ms); top hit for {words[(queries - 1) % len(words)]!r}: {hits[0].names}"
+    )
 
 
 def main() -> None:

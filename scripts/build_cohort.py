@@ -16,23 +16,32 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ("Labeled Faces in the Wild (LFW), University of Massachusetts Amherst, http://vis-www.cs.umass.edu/lfw/: "
-          "main face of up to {per} images per person of the 150x150 copy in shared/data/lfw/images, "
-          "as photographed and shrunk to a {px} px wide face")
-LICENCE = ("LFW: for research use only (the images are news photos whose copyright stays with their "
-           "owners); these embeddings are derived data, shipped for research and evaluation use")
+SOURCE = (
+    "Labeled Faces in the Wild (LFW), University of Massachusetts Amherst, http://vis-www.cs.umass.edu/lfw/: "
+    "main face of up to {per} images per person of the 150x150 copy in shared/data/lfw/images, "
+    "as photographed and shrunk to a {px} px wide face"
+)
+LICENCE = (
+    "LFW: for research use only (the images are news photos whose copyright stays with their "
+    "owners); these embeddings are derived data, shipped for research and evaluation use"
+)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=Path, default=ROOT.parent / "shared" / "data" / "lfw" / "images",
-                    help="folder of <person>/<images> (default: LFW in ../shared/data)")
+    ap.add_argument(
+        "--images",
+        type=Path,
+        default=ROOT.parent / "shared" / "data" / "lfw" / "images",
+        help="folder of <person>/<images> (default: LFW in ../shared/data)",
+    )
     ap.add_argument("--embedder", action="append", help="embedder(s) to build for (default: facenet and sface)")
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: speakerid/data)")
     args = ap.parse_args()
 
     from speakerid.identity.cohort import LOW_RES_FACE, MAX_PER_PERSON, build_cohort, cohort_path
     from speakerid.pipeline import AnnotateSettings, load_models
+    from speakerid.weights import file_sha256
 
     for name in args.embedder or ["facenet", "sface"]:
         t0 = time.perf_counter()
@@ -41,9 +50,12 @@ def main() -> int:
         cohort = build_cohort(args.images, models.detector, models.embedder, source, LICENCE)
         path = cohort_path(name) if args.out is None else args.out / cohort_path(name).name
         cohort.save(path)
-        print(f"{path}: {len(cohort)} faces of {len(set(cohort.person.tolist()))} people, "
-              f"{cohort.embedder} {cohort.embedder_version}, {path.stat().st_size / 1e6:.1f} MB, "
-              f"{time.perf_counter() - t0:.0f} s")
+        print(
+            f"{path}: {len(cohort)} faces of {len(set(cohort.person.tolist()))} people, "
+            f"{cohort.embedder} {cohort.embedder_version}, {path.stat().st_size / 1e6:.1f} MB, "
+            f"{time.perf_counter() - t0:.0f} s"
+        )
+        print(f"  sha256 {file_sha256(path)}: put it in cohort-{name}'s entry of speakerid/weights.py")
     return 0
 
 

@@ -8,9 +8,10 @@ identities are decided once per track, so memory does not grow with the video's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from speakerid import __version__
 from speakerid.identity.gallery import Gallery
@@ -18,8 +19,7 @@ from speakerid.io.prefetch import prefetch
 from speakerid.results import FrameSequence, VideoResult
 from speakerid.settings import AnnotateSettings
 from speakerid.timeline.analyser import TrackFirstAnalyser
-from speakerid.timeline.segments import cut_segments, screen_time, video_end_time
-from speakerid.timeline.speaker import pick_speaker, smooth_labels
+from speakerid.timeline.decide import frame_speakers, speaker_timeline
 
 __all__ = ["AnnotateSettings", "Models", "annotate_video", "load_models"]
 
@@ -40,8 +40,9 @@ def load_models(settings: AnnotateSettings) -> Models:
     from speakerid.faces.embedders import get_embedder
 
     threads.configure(settings.threads)
-    models = Models(load_detector(settings.detector, settings.min_face_size, settings.min_score),
-                    get_embedder(settings.embedder))
+    models = Models(
+        load_detector(settings.detector, settings.min_face_size, settings.min_score), get_embedder(settings.embedder)
+    )
     if settings.face_model:
         from speakerid.identity.trained import TrainedMatcher
 
@@ -49,23 +50,39 @@ def load_models(settings: AnnotateSettings) -> Models:
     return models
 
 
-def annotate_video(path: str | Path, gallery: Gallery, settings: AnnotateSettings | None = None,
-                   models: Models | None = None, on_frames: Callable[[int], None] | None = None) -> VideoResult:
+def annotate_video(
+    path: str | Path,
+    gallery: Gallery,
+    settings: AnnotateSettings | None = None,
+    models: Models | None = None,
+    on_frames: Callable[[int], None] | None = None,
+) -> VideoResult:
     """Analyse one video end to end; nothing is written anywhere (see speakerid.labels)."""
     from speakerid.io import probe, read_frames
 
     settings = settings or AnnotateSettings()
+    settings.validate()  # fields may have been changed since construction
     models = models or load_models(settings)
     gallery.check_embedder(models.embedder.name, models.embedder.version)
     matcher = models.extra.get("face_model")
-    threshold = matcher.threshold if matcher else (gallery.threshold if settings.threshold is None else settings.threshold)
+    threshold = (
+        matcher.threshold if matcher else (gallery.threshold if settings.threshold is None else settings.threshold)
+    )
     info = probe(path, backend=settings.backend)
     notes: list[str] = []
     collector = _speaking_collector(path, info, settings, models, notes)
     analyser = TrackFirstAnalyser(info, settings, models, gallery, collector.add_boxes if collector else None)
-    frames = read_frames(path, fps=settings.fps, every=settings.every, start=settings.start, end=settings.end,
-                         batch_size=settings.batch_size, backend="pyav" if collector else settings.backend,
-                         with_grey=collector is not None, audio_rate=collector.sample_rate if collector else None)
+    frames = read_frames(
+        path,
+        fps=settings.fps,
+        every=settings.every,
+        start=settings.start,
+        end=settings.end,
+        batch_size=settings.batch_size,
+        backend="pyav" if collector else settings.backend,
+        with_grey=collector is not None,
+        audio_rate=collector.sample_rate if collector else None,
+    )
     for batch in prefetch(frames):
         if collector is not None:  # the single pass: sound and every picture before this batch's boxes
             for time, chunk in batch.audio:
@@ -83,13 +100,14 @@ def annotate_video(path: str | Path, gallery: Gallery, settings: AnnotateSetting
         notes.extend(collector.notes)
     sequence = FrameSequence(table, tracks)
     speaking_threshold = settings.speaking_threshold if collector is not None else None
-    for i, fr in enumerate(sequence):
-        table.speaker[i], conf = pick_speaker(fr.faces, speaking_threshold)
-        table.speaker_confidence[i] = float("nan") if conf is None else conf
     analysed_fps = _analysed_fps(settings, info.fps)
     step = 1.0 / analysed_fps
-    _smooth(sequence, table, int(round(settings.smooth * analysed_fps)) | 1)
-    end_time = (table.frame_time[-1] + step) if len(table) else info.duration
+    for i, (speaker, conf) in enumerate(frame_speakers(sequence, analysed_fps, settings.smooth, speaking_threshold)):
+        table.speaker[i] = speaker
+        table.speaker_confidence[i] = float("nan") if conf is None else conf
+    segments, seconds = speaker_timeline(
+        sequence, step, info.fps, info.num_frames, settings.gap_tolerance, info.duration
+    )
     return VideoResult(
         video=str(Path(path).resolve()),
         width=info.width,
@@ -98,18 +116,24 @@ def annotate_video(path: str | Path, gallery: Gallery, settings: AnnotateSetting
         analysed_fps=analysed_fps,
         duration=info.duration,
         frames=sequence,
-        segments=cut_segments(sequence, step, info.fps, end_time, info.num_frames, settings.gap_tolerance),
-        screen_time=screen_time(sequence, step, video_end_time(sequence, info.fps, end_time, info.num_frames)),
+        segments=segments,
+        screen_time=seconds,
         tracks=sorted(tracks.values(), key=lambda t: t.id),
-        settings={**asdict(settings), "gallery": gallery.fingerprint(), "threshold": threshold,
-                  "fingerprint": settings.fingerprint(gallery), "version": __version__,
-                  "keyframes": analyser.detections},
+        settings={
+            **asdict(settings),
+            "gallery": gallery.fingerprint(),
+            "threshold": threshold,
+            "fingerprint": settings.fingerprint(gallery),
+            "version": __version__,
+            "keyframes": analyser.detections,
+        },
         notes=notes,
     )
 
 
-def _speaking_collector(path: str | Path, info: Any, settings: AnnotateSettings, models: Models,
-                        notes: list[str]) -> Any:
+def _speaking_collector(
+    path: str | Path, info: Any, settings: AnnotateSettings, models: Models, notes: list[str]
+) -> Any:
     """The active-speaker collector for ``--speaker-mode active``, or None with a note saying why
     the dominant-face rule is used instead (no sound, no weights)."""
     if settings.speaker_mode != "active":
@@ -141,16 +165,6 @@ def _store_speaking(table: Any, scores: dict[int, tuple[Any, Any]]) -> None:
             value = by_track.get(table.face_track[row], {}).get(time)
             if value is not None:
                 table.face_speaking[row] = value
-
-
-def _smooth(sequence: FrameSequence, table: Any, window: int) -> None:
-    """Majority-smooth the frame speakers; a relabelled frame takes its new speaker's confidence."""
-    smoothed = smooth_labels(table.speaker, window)
-    for i, label in enumerate(smoothed):
-        if label != table.speaker[i]:
-            same = [f.confidence for f in sequence[i].faces if f.identity == label]
-            table.speaker[i] = label
-            table.speaker_confidence[i] = max(same) if same else float("nan")
 
 
 def _analysed_fps(settings: AnnotateSettings, video_fps: float) -> float:

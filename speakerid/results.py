@@ -151,9 +151,17 @@ class FrameSequence(Sequence[FrameResult]):
         for row in t.face_rows(i):
             track = self._tracks[t.face_track[row]]
             score, speaking = t.face_score[row], t.face_speaking[row]
-            faces.append(FaceResult(tuple(t.face_box[4 * row:4 * row + 4]), track.identity, track.confidence,
-                                    track.similarity, track.id, None if np.isnan(score) else float(score),
-                                    None if np.isnan(speaking) else float(speaking)))
+            faces.append(
+                FaceResult(
+                    tuple(t.face_box[4 * row : 4 * row + 4]),
+                    track.identity,
+                    track.confidence,
+                    track.similarity,
+                    track.id,
+                    None if np.isnan(score) else float(score),
+                    None if np.isnan(speaking) else float(speaking),
+                )
+            )
         conf = t.speaker_confidence[i]
         return FrameResult(t.frame_index[i], t.frame_time[i], faces, t.speaker[i], None if np.isnan(conf) else conf)
 
@@ -203,13 +211,18 @@ class VideoResult:
             "fps": self.analysed_fps,
             "frames": frames,
             "segments": [
-                {"speaker": s.speaker, "start": round(s.start, 6), "end": round(s.end, 6)}
-                for s in self.segments
+                {"speaker": s.speaker, "start": round(s.start, 6), "end": round(s.end, 6)} for s in self.segments
             ],
             "tracks": [
-                {"track": t.id, "identity": t.identity, "confidence": round(t.confidence, 6),
-                 "similarity": round(t.similarity, 6), "start": round(t.start, 6), "end": round(t.end, 6),
-                 "faces": t.num_faces}
+                {
+                    "track": t.id,
+                    "identity": t.identity,
+                    "confidence": round(t.confidence, 6),
+                    "similarity": round(t.similarity, 6),
+                    "start": round(t.start, 6),
+                    "end": round(t.end, 6),
+                    "faces": t.num_faces,
+                }
                 for t in self.tracks
             ],
             "screen_time": {k: round(v, 3) for k, v in self.screen_time.items()},

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from speakerid import __version__
+from speakerid.defaults import CLASSIFIERS, DEFAULT_DETECTOR, DEFAULT_EMBEDDER, DEFAULT_FPS
 from speakerid.errors import SettingsError
 from speakerid.faces.detect import DETECTORS
 
@@ -28,24 +29,23 @@ SPEED_ONLY = ("batch_size", "backend", "threads")
 MODEL_FIELDS = ("detector", "embedder", "min_face_size", "min_score", "face_model", "threads")
 BACKENDS = ("pyav", "decord")
 SPEAKER_MODES = ("dominant", "active")
-CLASSIFIERS = ("centroid", "knn", "svm")
 
 
 @dataclass
 class AnnotateSettings:
     """Every knob of one annotation run; its fingerprint identifies results made with it."""
 
-    fps: float | None = 5.0
+    fps: float | None = DEFAULT_FPS
     every: int | None = None
     start: float | None = None
     end: float | None = None
     backend: str = "pyav"
-    detector: str = "yunet"
-    embedder: str = "facenet"
+    detector: str = DEFAULT_DETECTOR
+    embedder: str = DEFAULT_EMBEDDER
     min_face_size: int = 20
     min_score: float | None = None  # None: the detector's own default
     keyframe_every: int = 3  # detect on every k-th analysed frame (and at shot cuts); track between
-    faces_per_track: int = 5  # a track is embedded on at most this many of its best faces
+    faces_per_track: int = 3  # a track is embedded on at most this many of its best faces (and their mirrors)
     batch_size: int = 16
     classifier: str | None = None
     threshold: float | None = None
@@ -95,7 +95,7 @@ class AnnotateSettings:
         if self.face_model is not None and not Path(self.face_model).is_file():
             raise SettingsError("face_model", f"{self.face_model}: file not found")
 
-    def fingerprint(self, gallery: "Gallery") -> str:
+    def fingerprint(self, gallery: Gallery) -> str:
         """Hash of the result-affecting settings + gallery + version: equal fingerprints mean
         identical labels (speed-only settings such as ``batch_size`` are left out)."""
         knobs = {k: v for k, v in asdict(self).items() if k not in SPEED_ONLY}

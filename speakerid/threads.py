@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -31,7 +33,10 @@ def available_cores() -> int:
 
 
 def configure(threads: int | None = None) -> int:
-    """Set the intra-op thread count of OpenCV, BLAS and (if loaded) torch; returns it."""
+    """Set the intra-op thread count of OpenCV, BLAS and torch for this process; returns it.
+
+    torch, if not imported yet, takes it from ``OMP_NUM_THREADS`` when it loads (set here too).
+    """
     global _threads
     import cv2
     from threadpoolctl import threadpool_limits
@@ -39,10 +44,33 @@ def configure(threads: int | None = None) -> int:
     n = int(threads) if threads else available_cores()
     cv2.setNumThreads(n)
     threadpool_limits(n)
+    os.environ["OMP_NUM_THREADS"] = str(n)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(n)
     _threads = n
     return n
+
+
+@contextmanager
+def limited(threads: int | None) -> Iterator[None]:
+    """Run a block with at most ``threads`` intra-op threads in torch and BLAS (None: unchanged),
+    then restore: small models (a text encoder, the video CNN streams) run fastest on one thread
+    of a shared CPU, where a pool per core spin-waits against other processes."""
+    if not threads:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    with threadpool_limits(threads):
+        if torch is not None:
+            torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            if torch is not None:
+                torch.set_num_threads(before)
 
 
 def current() -> int:
@@ -50,12 +78,13 @@ def current() -> int:
     return _threads if _threads is not None else configure()
 
 
-def onnx_session(path: str | os.PathLike) -> "onnxruntime.InferenceSession":
-    """An onnxruntime CPU session with ``current()`` intra-op threads that sleep, not spin."""
+def onnx_session(path: str | os.PathLike, threads: int | None = None) -> onnxruntime.InferenceSession:
+    """An onnxruntime CPU session with ``threads`` (default ``current()``) intra-op threads that
+    sleep, not spin."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = current()
+    options.intra_op_num_threads = threads or current()
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")

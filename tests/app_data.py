@@ -2,7 +2,8 @@
 folder by the real ``speakerid annotate`` command, run from the repository root.
 
 Everything speakerid writes (converted weights, the enrolled gallery, crops, frame pictures) goes
-to a temporary cache; the dataset is deleted afterwards.
+to the session's temporary cache (conftest), else a temporary one; the dataset is deleted
+afterwards by its fixture.
 """
 
 from __future__ import annotations
@@ -37,10 +38,17 @@ def annotate_readme(tmp: Path) -> ReadmeDataset:
     """``speakerid annotate sample_videos/short_hamilton_clip.mp4 --gallery sample_videos/gallery
     --dataset <new name> --json <tmp>`` from the repository root."""
     name = f"test-readme-{uuid.uuid4().hex[:8]}"
-    cache, out = tmp / "cache", tmp / "demo.json"
+    cache, out = Path(os.environ.get("SPEAKERID_CACHE") or tmp / "cache"), tmp / "demo.json"
     env = {**os.environ, "SPEAKERID_CACHE": str(cache), "FIFTYONE_DO_NOT_TRACK": "true"}
-    run = subprocess.run(speakerid_command("annotate", README_VIDEO, "--gallery", README_GALLERY, "--dataset", name,
-                                           "--json", str(out), "--quiet"),
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    run = subprocess.run(
+        speakerid_command(
+            "annotate", README_VIDEO, "--gallery", README_GALLERY, "--dataset", name, "--json", str(out), "--quiet"
+        ),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     return ReadmeDataset(name, json.loads(out.read_text()), cache, env)

@@ -46,14 +46,19 @@ def make_variant(source: Path, out: Path, kind: str, sound: Path | None = None) 
         extra, options = ["-stream_loop", "-1", "-i", str(sound)], _REPLACE
     else:
         extra, options = VARIANTS[kind]
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(source), *extra, *options,
-                    "-c:v", "copy", "-c:a", "aac", str(out)], check=True)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(source), *extra, *options, "-c:v", "copy", "-c:a", "aac", str(out)],
+        check=True,
+    )
     return out
 
 
-def tts_voice(out: Path, text: str = "Four score and seven years ago our fathers brought forth "
-              "on this continent a new nation, conceived in liberty, and dedicated to the "
-              "proposition that all men are created equal.") -> Path | None:
+def tts_voice(
+    out: Path,
+    text: str = "Four score and seven years ago our fathers brought forth "
+    "on this continent a new nation, conceived in liberty, and dedicated to the "
+    "proposition that all men are created equal.",
+) -> Path | None:
     """A synthetic English voice (espeak-ng) as a WAV file; None where espeak-ng is missing."""
     if shutil.which("espeak-ng") is None:
         return None
@@ -68,8 +73,9 @@ def speaking_truth(time: float, box: np.ndarray, width: int) -> bool:
     return WIDE_SHOT[0] <= time <= WIDE_SHOT[1] and (box[0] + box[2]) / 2 > width / 2
 
 
-def largest_face_track(video: Path, span: tuple[float, float],
-                       detector: str = "mtcnn") -> tuple[np.ndarray, np.ndarray]:
+def largest_face_track(
+    video: Path, span: tuple[float, float], detector: str = "mtcnn"
+) -> tuple[np.ndarray, np.ndarray]:
     """Keyframes at 5 fps (as the identity pipeline samples) with the largest face of each."""
     from speakerid.faces.detect import load_detector
     from speakerid.io import read_frames
@@ -85,8 +91,9 @@ def largest_face_track(video: Path, span: tuple[float, float],
     return np.array(times), np.array(boxes)
 
 
-def face_tracks(video: Path, fps: float = 5.0, min_face_size: int = 20,
-                cuts: tuple[float, ...] = CUTS) -> list[tuple[np.ndarray, np.ndarray]]:
+def face_tracks(
+    video: Path, fps: float = 5.0, min_face_size: int = 20, cuts: tuple[float, ...] = CUTS
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Every face at ``fps`` (the default detector), linked into tracks by box overlap (IoU > 0.3
     with the previous analysed frame) within a shot: what the identity pipeline hands to
     active-speaker detection."""

@@ -1,7 +1,14 @@
-"""Shared fixtures: the real sample data beside the project and throwaway FiftyOne datasets."""
+"""Shared fixtures: the real sample data beside the project and throwaway FiftyOne datasets.
+
+Prerequisites (docs: README, "Tests"): ``../shared/data`` beside the checkout (videos with their
+ground truth, gallery photos, LFW pairs) and, for active-speaker tests, the Light-ASD weights in
+``../shared/weights/light-asd``. Everything speakerid caches during a test session (converted
+weights, crops, features) goes to one temporary folder, never ``~/.cache/speakerid``.
+"""
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -9,6 +16,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (ROOT.parent / "shared" / "data").resolve()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def speakerid_cache(tmp_path_factory) -> Path:
+    """``SPEAKERID_CACHE`` for the whole session (subprocesses inherit it): one temporary cache,
+    so the FaceNet conversion (~20 s) runs once per session and nothing lands in the user's."""
+    cache = tmp_path_factory.mktemp("speakerid-cache")
+    before = os.environ.get("SPEAKERID_CACHE")
+    os.environ["SPEAKERID_CACHE"] = str(cache)
+    yield cache
+    if before is None:
+        os.environ.pop("SPEAKERID_CACHE", None)
+    else:
+        os.environ["SPEAKERID_CACHE"] = before
 
 
 @pytest.fixture(scope="session")

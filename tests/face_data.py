@@ -18,8 +18,8 @@ def one_thread():
 @pytest.fixture(scope="module")
 def face_models():
     """MTCNN with the training loader's face size and the default facenet embedder."""
-    from speakerid.faces.mtcnn import MTCNNDetector
     from speakerid.faces.embedders import get_embedder
-    from speakerid.train.data import TRAIN_MIN_FACE
+    from speakerid.faces.mtcnn import MTCNNDetector
+    from speakerid.train.specs import TRAIN_MIN_FACE
 
     return MTCNNDetector(min_face_size=TRAIN_MIN_FACE), get_embedder("facenet")

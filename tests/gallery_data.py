@@ -7,8 +7,14 @@ import numpy as np
 from speakerid.identity.gallery import Gallery
 
 
-def make_gallery(dim: int = 512, people: int = 3, per: int = 4, seed: int = 0,
-                 embedder: str = "facenet", version: str = "test-version") -> Gallery:
+def make_gallery(
+    dim: int = 512,
+    people: int = 3,
+    per: int = 4,
+    seed: int = 0,
+    embedder: str = "facenet",
+    version: str = "test-version",
+) -> Gallery:
     """``people`` persons with ``per`` unit vectors each around a random centre, calibrated."""
     rng = np.random.default_rng(seed)
     g = Gallery(embedder=embedder, embedder_version=version)

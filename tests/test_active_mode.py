@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,25 +17,42 @@ WEIGHTS = "weights/light-asd/finetuning_TalkSet.model"
 
 @pytest.fixture(scope="module")
 def sample_gallery(tmp_path_factory):
-    from pathlib import Path
-
     out = tmp_path_factory.mktemp("g") / "sample.sid"
-    assert main(["enroll", str(Path(__file__).resolve().parents[1] / "sample_videos" / "gallery"), "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "enroll",
+                str(Path(__file__).resolve().parents[1] / "sample_videos" / "gallery"),
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return out
+
+
+def annotate_active(video: Path, gallery: Path, out: Path, *options: str) -> dict:
+    """``speakerid annotate VIDEO --speaker-mode active --json OUT`` (+ ``options``): its JSON."""
+    args = ["annotate", str(video), "--gallery", str(gallery), "--speaker-mode", "active", "--json", str(out)]
+    assert main([*args, "--quiet", *options]) == 0
+    return json.loads(out.read_text())
 
 
 def test_active_mode_scores_speaking_faces(hamilton, shared_data, sample_gallery, tmp_path, monkeypatch, dataset_name):
     import fiftyone as fo
 
     monkeypatch.setenv("SPEAKERID_ASD_WEIGHTS", str(shared_data.parent / WEIGHTS))
-    js = tmp_path / "active.json"
-    code = main(["annotate", str(hamilton), "--gallery", str(sample_gallery), "--speaker-mode", "active",
-                 "--dataset", dataset_name, "--json", str(js), "--quiet"])
-    assert code == 0
-    data = json.loads(js.read_text())
+    data = annotate_active(hamilton, sample_gallery, tmp_path / "active.json", "--dataset", dataset_name)
     assert data["notes"] == []
-    rap = [face["speaking"] for f in data["frames"] if 82 <= f["frame_number"] - 1 <= 210 for face in f["faces"]
-           if face["identity"] == "lin_manuel_miranda"]
+    rap = [
+        face["speaking"]
+        for f in data["frames"]
+        if 82 <= f["frame_number"] - 1 <= 210
+        for face in f["faces"]
+        if face["identity"] == "lin_manuel_miranda"
+    ]
     audience = [face["speaking"] for f in data["frames"] if 211 <= f["frame_number"] - 1 <= 274 for face in f["faces"]]
     assert rap and audience
     assert np.mean(rap) > 0.5 > np.mean(audience), (np.mean(rap), np.mean(audience))
@@ -49,29 +67,24 @@ def test_active_mode_scores_speaking_faces(hamilton, shared_data, sample_gallery
 
 def test_active_mode_falls_back_without_weights(hamilton, sample_gallery, tmp_path, monkeypatch):
     monkeypatch.setenv("SPEAKERID_ASD_WEIGHTS", str(tmp_path / "missing.model"))
-    js = tmp_path / "fallback.json"
-    code = main(["annotate", str(hamilton), "--gallery", str(sample_gallery), "--speaker-mode", "active",
-                 "--end", "5", "--no-dataset", "--json", str(js), "--quiet"])
-    assert code == 0
-    data = json.loads(js.read_text())
+    data = annotate_active(hamilton, sample_gallery, tmp_path / "fallback.json", "--end", "5", "--no-dataset")
     assert len(data["notes"]) == 1 and "dominant-face rule" in data["notes"][0]
     assert all("speaking" not in face for f in data["frames"] for face in f["faces"])
     assert any(f["speaker"] == "lin_manuel_miranda" for f in data["frames"])
 
 
-def test_active_mode_over_digital_silence_marks_nobody_speaking(hamilton, shared_data, sample_gallery,
-                                                                  tmp_path, monkeypatch):
+def test_active_mode_over_digital_silence_marks_nobody_speaking(
+    hamilton, shared_data, sample_gallery, tmp_path, monkeypatch
+):
     """Issue 14 end to end: the same pictures with the sound muted: every face scores 0, the
     run says no voice was heard, and the speaker falls back to the dominant identified face."""
     from asd_data import make_variant
 
     monkeypatch.setenv("SPEAKERID_ASD_WEIGHTS", str(shared_data.parent / WEIGHTS))
     muted = make_variant(hamilton, tmp_path / "muted.mp4", "muted")
-    js = tmp_path / "muted.json"
-    code = main(["annotate", str(muted), "--gallery", str(sample_gallery), "--speaker-mode", "active",
-                 "--start", "3.5", "--end", "7.8", "--no-dataset", "--json", str(js), "--quiet"])
-    assert code == 0
-    data = json.loads(js.read_text())
+    data = annotate_active(
+        muted, sample_gallery, tmp_path / "muted.json", "--start", "3.5", "--end", "7.8", "--no-dataset"
+    )
     speaking = [face["speaking"] for f in data["frames"] for face in f["faces"]]
     assert speaking and all(s == 0 for s in speaking)
     assert any("no voice" in note for note in data["notes"])

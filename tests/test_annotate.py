@@ -27,7 +27,9 @@ def annotated(hamilton, gallery_file, tmp_path_factory):
 
     name = f"test-annot-{uuid.uuid4().hex[:8]}"
     js = tmp_path_factory.mktemp("json") / "out.json"
-    code = main(["annotate", str(hamilton), "--gallery", str(gallery_file), "--dataset", name, "--json", str(js), "--quiet"])
+    code = main(
+        ["annotate", str(hamilton), "--gallery", str(gallery_file), "--dataset", name, "--json", str(js), "--quiet"]
+    )
     assert code == 0
     yield name, json.loads(js.read_text())
     fo.delete_dataset(name)
@@ -38,6 +40,7 @@ def _truth(shared_data, video):
     return [r for r in rows if r["video"] == video]
 
 
+@pytest.mark.slow
 def test_lin_manuel_segment_named(annotated, shared_data):
     _, js = annotated
     first, last = 82, 210  # ground truth: only Lin-Manuel Miranda on screen (0-based decode index)
@@ -48,6 +51,7 @@ def test_lin_manuel_segment_named(annotated, shared_data):
     assert any(s["speaker"] == "lin_manuel_miranda" and s["start"] < 4.5 and s["end"] > 7.0 for s in js["segments"])
 
 
+@pytest.mark.slow
 def test_json_schema(annotated, hamilton):
     _, js = annotated
     assert js["video"] == str(hamilton.resolve()) and js["fps"] == pytest.approx(5.0)
@@ -64,6 +68,7 @@ def test_json_schema(annotated, hamilton):
         assert s["start"] < s["end"]
 
 
+@pytest.mark.slow
 def test_fiftyone_labels(annotated, hamilton):
     import fiftyone as fo
 
@@ -92,6 +97,7 @@ def test_fiftyone_labels(annotated, hamilton):
     assert ds.count_values("frames.speaker.label")["lin_manuel_miranda"] >= 15
 
 
+@pytest.mark.slow
 def test_reannotate_replaces_not_duplicates(annotated, hamilton, gallery_file):
     import fiftyone as fo
 
@@ -103,9 +109,13 @@ def test_reannotate_replaces_not_duplicates(annotated, hamilton, gallery_file):
     assert len(ds) == 1 and ds.count("frames.faces.detections") == n_dets
 
 
+@pytest.mark.slow
 def test_street_crowd_all_unknown(street, gallery_file, tmp_path):
     js = tmp_path / "street.json"
-    assert main(["annotate", str(street), "--gallery", str(gallery_file), "--no-dataset", "--json", str(js), "--quiet"]) == 0
+    assert (
+        main(["annotate", str(street), "--gallery", str(gallery_file), "--no-dataset", "--json", str(js), "--quiet"])
+        == 0
+    )
     data = json.loads(js.read_text())
     faces = [face for f in data["frames"] for face in f["faces"]]
     assert len(faces) >= 20  # the crowd is really detected ...
@@ -113,6 +123,7 @@ def test_street_crowd_all_unknown(street, gallery_file, tmp_path):
     assert data["segments"] == []
 
 
+@pytest.mark.slow
 def test_bad_inputs_reported_and_dataset_untouched(annotated, hamilton, street, gallery_file, tmp_path, capfd):
     import fiftyone as fo
     from fiftyone import ViewField as F
@@ -127,8 +138,22 @@ def test_bad_inputs_reported_and_dataset_untouched(annotated, hamilton, street, 
     text.write_text("this is not a video\n")
     half = tmp_path / "truncated.mp4"
     half.write_bytes(hamilton.read_bytes()[: hamilton.stat().st_size // 2])
-    code = main(["annotate", str(empty), str(text), str(street), str(half), "--end", "1.0",
-                 "--gallery", str(gallery_file), "--dataset", name, "--quiet"])
+    code = main(
+        [
+            "annotate",
+            str(empty),
+            str(text),
+            str(street),
+            str(half),
+            "--end",
+            "1.0",
+            "--gallery",
+            str(gallery_file),
+            "--dataset",
+            name,
+            "--quiet",
+        ]
+    )
     assert code == 1  # partial failure: the good video in the middle was still annotated
     err = capfd.readouterr().err
     for bad in (empty, text, half):

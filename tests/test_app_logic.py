@@ -7,8 +7,8 @@ import zipfile
 
 import numpy as np
 import pytest
-
 from gallery_data import make_gallery
+
 from speakerid.errors import GalleryError, SpeakeridError
 from speakerid.identity.gallery import THUMB_PX, Gallery
 from speakerid.labels.app_clock import app_frame_number, app_time, frame_offset
@@ -84,8 +84,12 @@ def _track(sample: str, first: int, last: int) -> Track:
 def test_seen_together_is_overlap_within_one_video():
     tracks = [_track("a", 1, 10), _track("a", 10, 20), _track("a", 21, 30), _track("b", 1, 30)]
     together = seen_together(tracks)
-    assert together.tolist() == [[False, True, False, False], [True, False, False, False],
-                                 [False, False, False, False], [False, False, False, False]]
+    assert together.tolist() == [
+        [False, True, False, False],
+        [True, False, False, False],
+        [False, False, False, False],
+        [False, False, False, False],
+    ]
 
 
 def test_cluster_similarity_comes_from_the_gallery():

@@ -39,7 +39,11 @@ def test_wheel_install_gives_a_working_plugin(tmp_path):
     _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)])
     python, speakerid = venv / "bin" / "python", venv / "bin" / "speakerid"
     _run([str(python), "-m", "pip", "install", "--no-deps", "-q", str(wheel)])
-    env = {**os.environ, "SPEAKERID_CACHE": str(tmp_path / "cache"), "FIFTYONE_PLUGINS_DIR": str(tmp_path / "fo-plugins")}
+    env = {
+        **os.environ,
+        "SPEAKERID_CACHE": str(tmp_path / "cache"),
+        "FIFTYONE_PLUGINS_DIR": str(tmp_path / "fo-plugins"),
+    }
     out = _run([str(speakerid), "plugin", "path"], cwd=tmp_path, env=env).stdout
     source = Path(out.splitlines()[0])
     assert source.is_relative_to(venv) and (source / "fiftyone.yml").is_file()  # the wheel's copy
@@ -47,9 +51,11 @@ def test_wheel_install_gives_a_working_plugin(tmp_path):
     _run([str(speakerid), "plugin", "install"], cwd=tmp_path, env=env)
     out = _run([str(speakerid), "plugin", "path"], cwd=tmp_path, env=env).stdout
     assert f"FiftyOne finds it at {tmp_path / 'fo-plugins' / 'speakerid'}" in out
-    check = ("import fiftyone.plugins as fop; from fiftyone.plugins.context import PluginContext; "
-             "p = next(p for p in fop.list_plugins() if p.name == '@speakerid/speakerid'); "
-             "c = PluginContext(p); c.register_all(); assert not c.errors, c.errors; "
-             "print(sorted(op.config.name for op in c.instances))")
+    check = (
+        "import fiftyone.plugins as fop; from fiftyone.plugins.context import PluginContext; "
+        "p = next(p for p in fop.list_plugins() if p.name == '@speakerid/speakerid'); "
+        "c = PluginContext(p); c.register_all(); assert not c.errors, c.errors; "
+        "print(sorted(op.config.name for op in c.instances))"
+    )
     registered = _run([str(python), "-c", check], cwd=tmp_path, env=env).stdout
     assert "name_cluster" in registered and "speakers_panel" in registered

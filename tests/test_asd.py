@@ -11,16 +11,15 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from asd_data import AUDIENCE, TALKING_HEAD, largest_face_track
 
 from speakerid.asd.crops import box_geometry, face_crop
 from speakerid.asd.model import LightASD
 from speakerid.asd.score import ActiveSpeakerScorer
-from speakerid.asd.weights import DEFAULT_WEIGHTS, SHA256, load_light_asd, resolve_weights
+from speakerid.asd.weights import DEFAULT_WEIGHTS, RELEASES, load_light_asd, resolve_weights
 from speakerid.errors import ModelUnavailableError, VideoReadError
 from speakerid.io import read_frames
 from speakerid.io.audio import read_audio
-
-from asd_data import AUDIENCE, TALKING_HEAD, largest_face_track
 
 pytestmark = pytest.mark.slow  # real models on the real clip
 
@@ -41,17 +40,18 @@ def scorer(weights_dir: Path) -> ActiveSpeakerScorer:
 
 @pytest.fixture(scope="module")
 def tracks(hamilton: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    out = {name: largest_face_track(hamilton, span)
-           for name, span in (("rapping", TALKING_HEAD), ("audience", AUDIENCE))}
+    out = {
+        name: largest_face_track(hamilton, span) for name, span in (("rapping", TALKING_HEAD), ("audience", AUDIENCE))
+    }
     for name, (times, _) in out.items():
         assert len(times) >= 8, f"too few faces detected in the {name} segment"
     return out
 
 
-@pytest.mark.parametrize("name", sorted(SHA256))
+@pytest.mark.parametrize("name", sorted(RELEASES))
 def test_released_weights_load_strictly_and_match_published_hash(weights_dir: Path, name: str):
     path = weights_dir / name
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == SHA256[name]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == RELEASES[name].sha256
     model = LightASD()
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), strict=True)
     assert 0.9e6 < sum(p.numel() for p in model.parameters()) < 1.1e6  # ~1.0 M as published
@@ -88,7 +88,7 @@ def test_one_step_crop_equals_reference_pad_crop_resize(hamilton: Path, tracks):
     padded = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=110)
     top, left = int(cy + pad - s), int(cx + pad - s * 1.4)
     side = int(cx + pad + s * 1.4) - left
-    square = padded[top:top + side, left:left + side]
+    square = padded[top : top + side, left : left + side]
     reference = cv2.resize(square, (224, 224))[56:168, 56:168]
     # the geometry of the reference's integer-rounded square, in frame coordinates
     s_int = side / 2.8
@@ -105,20 +105,19 @@ def own_audio_scores(scorer, hamilton: Path, tracks) -> list[np.ndarray]:
     return scorer.score_tracks(hamilton, [tracks["rapping"], tracks["audience"]])
 
 
-def test_rapping_face_scores_higher_than_listening_audience(scorer, hamilton: Path, tracks,
-                                                            own_audio_scores):
+def test_rapping_face_scores_higher_than_listening_audience(scorer, hamilton: Path, tracks, own_audio_scores):
     rapping, audience = own_audio_scores
     assert rapping.shape == tracks["rapping"][0].shape
     assert np.all((rapping >= 0) & (rapping <= 1)) and np.all((audience >= 0) & (audience <= 1))
     assert rapping.mean() > 0.5 > audience.mean()
     assert rapping.mean() - audience.mean() > 0.3
     # the batched call shares decoding/audio but must give what a single-track call gives
-    np.testing.assert_allclose(scorer.score_tracks(hamilton, [tracks["audience"]])[0], audience,
-                               atol=0.01)
+    np.testing.assert_allclose(scorer.score_tracks(hamilton, [tracks["audience"]])[0], audience, atol=0.01)
 
 
 def test_silence_means_nobody_speaks_though_the_network_alone_says_otherwise(
-        scorer, hamilton: Path, tracks, own_audio_scores):
+    scorer, hamilton: Path, tracks, own_audio_scores
+):
     """Same face track, same pixels. Light-ASD (TalkSet) scores the rapper's moving lips as
     speech even over digital silence; the voice gate turns that into 0."""
     audio = read_audio(hamilton, start=0.0)

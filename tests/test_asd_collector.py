@@ -7,11 +7,10 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from asd_data import AUDIENCE, TALKING_HEAD, largest_face_track
 
 from speakerid.asd.collector import ActiveSpeakerCollector
 from speakerid.asd.score import ActiveSpeakerScorer
-
-from asd_data import AUDIENCE, TALKING_HEAD, largest_face_track
 
 pytestmark = pytest.mark.slow  # real model, real clip
 
@@ -28,8 +27,9 @@ def tracks(hamilton: Path) -> list[tuple[np.ndarray, np.ndarray]]:
     return [largest_face_track(hamilton, TALKING_HEAD), largest_face_track(hamilton, AUDIENCE)]
 
 
-def feed_from_pyav(collector: ActiveSpeakerCollector, path: Path,
-                   tracks: list[tuple[np.ndarray, np.ndarray]]) -> list[float]:
+def feed_from_pyav(
+    collector: ActiveSpeakerCollector, path: Path, tracks: list[tuple[np.ndarray, np.ndarray]]
+) -> list[float]:
     """Decode video and audio in one demux pass and feed the collector as the pipeline does:
     every frame, the audio as it comes, and the boxes at the analysed frames (the tracks'
     times, and every 6th frame elsewhere, with no face); returns the peak of the collector's

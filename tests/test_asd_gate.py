@@ -7,12 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from asd_data import TALKING_HEAD, largest_face_track, make_variant
 
 from speakerid.asd.collector import ActiveSpeakerCollector
 from speakerid.asd.feed import feed_tracks
 from speakerid.asd.score import ActiveSpeakerScorer
-
-from asd_data import TALKING_HEAD, largest_face_track, make_variant
 
 pytestmark = pytest.mark.slow  # builds videos, runs Light-ASD and the voice detector
 
@@ -61,11 +60,10 @@ def test_talking_head_over_digital_silence_is_not_speaking(scorer, variants, tal
     assert any("no voice" in note for note in collector.notes)
 
 
-def test_swapped_voice_is_heard_and_judged_by_the_network_and_synchrony(scorer, variants,
-                                                                        talking_head):
+def test_swapped_voice_is_heard_and_judged_by_the_network_and_synchrony(scorer, variants, talking_head):
     """The gate must stay open for a foreign voice (it only removes silence); what Light-ASD
     and the synchrony measure make of it is reported in docs/active_speaker.md."""
     _, collector = speaking_share(scorer, variants["swapped"], talking_head)
-    (_, details), = collector.details
+    ((_, details),) = collector.details
     assert np.mean(details.voice >= 0.5) >= 0.8  # heard as voice
     assert not np.isnan(details.asd).any() and not np.isnan(details.sync).all()

@@ -47,8 +47,7 @@ def test_audio_buffer_fills_gaps_trims_overlaps_and_drops_old_samples():
     assert len(added) == 10 and added[:5].sum() == 0
     buf.append(3.8, np.full(5, 3, np.float32))  # overlaps 3.8 .. 4.0 by 2 samples
     assert buf.end_time == pytest.approx(4.3)
-    np.testing.assert_array_equal(buf.slice(2.8, 15),
-                                  [1, 1, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 3, 3, 3])
+    np.testing.assert_array_equal(buf.slice(2.8, 15), [1, 1, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 3, 3, 3])
     np.testing.assert_array_equal(buf.slice(1.8, 4), [0, 0, 1, 1])  # before the first chunk
     buf.drop_before(3.6)
     np.testing.assert_array_equal(buf.slice(3.4, 4), [0, 0, 2, 2])  # dropped reads as silence
@@ -93,7 +92,7 @@ def syllables(frames: int, seed: int) -> np.ndarray:
     out, t = np.zeros(frames), 0
     while t < frames:
         on, off = rng.integers(2, 7), rng.integers(2, 7)
-        out[t:t + on] = 1.0
+        out[t : t + on] = 1.0
         t += on + off
     return out
 
@@ -126,8 +125,7 @@ def test_synchrony_is_undefined_without_sound_motion_or_length():
 
 def track(times, asd, sync, voice=1.0) -> TrackScores:
     times = np.asarray(times, float)
-    return TrackScores(times, np.asarray(asd, float), np.asarray(sync, float),
-                       np.full(len(times), voice, float))
+    return TrackScores(times, np.asarray(asd, float), np.asarray(sync, float), np.full(len(times), voice, float))
 
 
 def test_voice_gate_zeroes_scores_where_no_voice_is_heard():

@@ -22,9 +22,11 @@ def speech(hamilton: Path):
 
 def test_model_ships_in_the_wheel_and_loads_without_torch():
     assert silero_model_path().name == "silero_vad_16k_sequence.onnx"
-    code = ("import sys, numpy as np; from speakerid.asd.vad import VoiceActivity; "
-            "v = VoiceActivity(0.0); v.push(np.zeros(16000, np.float32)); "
-            "assert 'torch' not in sys.modules, 'torch was imported'")
+    code = (
+        "import sys, numpy as np; from speakerid.asd.vad import VoiceActivity; "
+        "v = VoiceActivity(0.0); v.push(np.zeros(16000, np.float32)); "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -37,7 +39,7 @@ def test_hears_the_rap_and_not_silence_and_streams_exactly(speech):
     assert np.mean(probs >= 0.5) > 0.9  # Miranda raps from start to end
     pieces = VoiceActivity(speech.start_time)  # odd chunk sizes, as a decoder hands them out
     for lo in range(0, len(speech.samples), 937):
-        pieces.push(speech.samples[lo:lo + 937])
+        pieces.push(speech.samples[lo : lo + 937])
     pieces.finish()
     np.testing.assert_allclose(pieces.probabilities(), probs, atol=1e-5)
     quiet = VoiceActivity(0.0)
@@ -48,7 +50,7 @@ def test_hears_the_rap_and_not_silence_and_streams_exactly(speech):
 def test_voice_at_times_takes_the_loudest_frame_within_the_padding():
     vad = VoiceActivity(origin=10.0)
     vad.push(np.zeros(16000, np.float32))  # 1 s: 31 whole frames; 128 samples wait for more
-    vad._probs[:vad._count] = 0.0
+    vad._probs[: vad._count] = 0.0
     vad._probs[15] = 0.9  # speech at 10.48-10.51 s only
     times = np.array([9.0, 10.0, 10.3, 10.5, 10.7, 10.8, 11.1, 12.0])
     got = vad.voice(times, pad=0.2)

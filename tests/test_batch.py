@@ -6,44 +6,34 @@ fixture): identities, tracks, boxes, speaker per frame and segments must be iden
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import numpy as np
 import pytest
+from app_data import speakerid_command
+from batch_data import enroll, make_clips
 
 from speakerid.batch import label_dataset
 from speakerid.batch.commit import DONE_FIELD, ERROR_FIELD, FAILED_TAG
 from speakerid.cli.main import main
 from speakerid.settings import AnnotateSettings
 
-ROOT = Path(__file__).resolve().parents[1]
 FPS = 2.0
 SETTINGS = AnnotateSettings(fps=FPS)
 
-
-def _benchmark_module():
-    """benchmarks/batch_speed.py: tests and benchmark cut the very same clips and gallery."""
-    spec = importlib.util.spec_from_file_location("batch_speed", ROOT / "benchmarks" / "batch_speed.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-BENCH = _benchmark_module()
+pytestmark = pytest.mark.slow  # labels 20 real clips with the real models, in pools and on Ray
 
 
 @pytest.fixture(scope="module")
 def clips(shared_data, tmp_path_factory) -> tuple[list[Path], list[Path]]:
     """20 real 1 s clips from both sample videos + a zero-byte and a truncated file."""
-    good, broken = BENCH.make_clips(tmp_path_factory.mktemp("clips"), seconds=1.0, count=20)
+    good, broken = make_clips(tmp_path_factory.mktemp("clips"), seconds=1.0, count=20)
     assert len(good) == 20
     return good, broken
 
@@ -51,7 +41,7 @@ def clips(shared_data, tmp_path_factory) -> tuple[list[Path], list[Path]]:
 @pytest.fixture(scope="module")
 def gallery_file(shared_data, tmp_path_factory) -> Path:
     """The shared gallery, enrolled once through ``speakerid enroll``."""
-    return BENCH.enroll(tmp_path_factory.mktemp("gallery") / "speakers.sid")
+    return enroll(tmp_path_factory.mktemp("gallery") / "speakers.sid")
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +148,9 @@ def test_new_settings_and_overwrite_rewrite_exactly_once(reference, gallery_file
     clone = ds.clone(f"{ds.name}-clone")
     try:
         two = sorted(labels)[:2]
-        clone.save_view("two", clone.match(F("filepath").is_in([s.filepath for s in clone if Path(s.filepath).name in two])))
+        clone.save_view(
+            "two", clone.match(F("filepath").is_in([s.filepath for s in clone if Path(s.filepath).name in two]))
+        )
         view = clone.load_saved_view("two")
         fps3 = AnnotateSettings(fps=3.0)
         changed = label_dataset(view, gallery_file, fps3)  # other settings: not done yet
@@ -219,8 +211,18 @@ def test_sigkill_mid_job_then_rerun_labels_each_clip_once(reference, clips, gall
 
     good, broken = clips
     ds = new_dataset(good + broken)
-    cmd = [sys.executable, "-m", "speakerid.cli.main", "label", "--dataset", ds.name, "--gallery", str(gallery_file),
-           "--fps", str(FPS), "--workers", "2", "--quiet"]
+    cmd = speakerid_command(
+        "label",
+        "--dataset",
+        ds.name,
+        "--gallery",
+        str(gallery_file),
+        "--fps",
+        str(FPS),
+        "--workers",
+        "2",
+        "--quiet",
+    )
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 240

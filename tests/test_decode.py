@@ -18,8 +18,7 @@ from speakerid.io import FrameBatch, probe, read_frames
 
 BACKENDS = ["pyav", "decord"]
 # Frame times (ms) of the VFR test video: 30 fps for 0.5 s, then irregular gaps up to 0.7 s.
-VFR_PTS_MS = [0, 33, 67, 100, 133, 167, 200, 233, 267, 300, 333, 367, 400, 433, 467,
-              700, 1100, 1500, 1600, 2300]
+VFR_PTS_MS = [0, 33, 67, 100, 133, 167, 200, 233, 267, 300, 333, 367, 400, 433, 467, 700, 1100, 1500, 1600, 2300]
 # At 5 fps (instants every 0.2 s from 0): the dense part gives every 6th frame, then each
 # sparse frame is the first to reach a new instant (1.1 s covers both 0.8 and 1.0).
 VFR_EXPECTED_AT_5FPS = [0, 6, 12, 15, 16, 17, 18, 19]
@@ -31,9 +30,11 @@ def ffmpeg(*args: str | Path) -> None:
 
 def collect(batches) -> FrameBatch:
     batches = list(batches)
-    return FrameBatch(frames=np.concatenate([b.frames for b in batches]),
-                      indices=np.concatenate([b.indices for b in batches]),
-                      times=np.concatenate([b.times for b in batches]))
+    return FrameBatch(
+        frames=np.concatenate([b.frames for b in batches]),
+        indices=np.concatenate([b.indices for b in batches]),
+        times=np.concatenate([b.times for b in batches]),
+    )
 
 
 def mean_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
@@ -43,8 +44,11 @@ def mean_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
 
 def first_frame_ffmpeg(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     """The first frame as the ffmpeg CLI displays it (it applies rotation by default)."""
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-frames:v", "1", "-f",
-                          "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True)
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        capture_output=True,
+        check=True,
+    )
     return np.frombuffer(raw.stdout, np.uint8).reshape(shape)
 
 
@@ -87,8 +91,9 @@ def test_every_frame_has_annotated_index_and_pts(hamilton: Path, shared_data: Pa
         assert got.times[int(row["first_frame"])] == pytest.approx(float(row["t_start_s"]), abs=0.01)
 
 
-@pytest.mark.parametrize("settings", [dict(fps=5.0), dict(every=7, start=2.0, end=6.0),
-                                      dict(fps=2.5, start=1.0, batch_size=5)])
+@pytest.mark.parametrize(
+    "settings", [dict(fps=5.0), dict(every=7, start=2.0, end=6.0), dict(fps=2.5, start=1.0, batch_size=5)]
+)
 def test_backends_agree_on_hamilton(hamilton: Path, settings: dict) -> None:
     a = collect(read_frames(hamilton, backend="pyav", **settings))
     b = collect(read_frames(hamilton, backend="decord", **settings))
@@ -202,12 +207,12 @@ def broken(hamilton: Path, shared_data: Path, tmp_path_factory) -> dict[str, Pat
     return broken_inputs(hamilton, shared_data, tmp_path_factory.mktemp("broken"))
 
 
-@pytest.mark.parametrize("kind", ["missing", "empty", "text", "photo", "half", "audio_only",
-                                  "half_faststart"])
+@pytest.mark.parametrize("kind", ["missing", "empty", "text", "photo", "half", "audio_only", "half_faststart"])
 def test_unreadable_input_raises_video_read_error(broken: dict[str, Path], kind: str) -> None:
     path = broken[kind]
     calls = [lambda: probe(path), lambda: probe(path, backend="decord")] + [
-        lambda b=b: next(read_frames(path, backend=b)) for b in BACKENDS]
+        lambda b=b: next(read_frames(path, backend=b)) for b in BACKENDS
+    ]
     for call in calls:
         with pytest.raises(VideoReadError) as err:
             call()
@@ -222,8 +227,9 @@ def test_decord_absent_gives_clear_error(hamilton: Path, monkeypatch: pytest.Mon
     assert len(next(read_frames(hamilton, backend="pyav"))) == 16
 
 
-@pytest.mark.parametrize("kwargs", [dict(fps=0), dict(fps=None, every=0), dict(start=3, end=2),
-                                    dict(backend="opencv"), dict(batch_size=0)])
+@pytest.mark.parametrize(
+    "kwargs", [dict(fps=0), dict(fps=None, every=0), dict(start=3, end=2), dict(backend="opencv"), dict(batch_size=0)]
+)
 def test_invalid_settings(hamilton: Path, kwargs: dict) -> None:
     with pytest.raises(ValueError):
         read_frames(hamilton, **kwargs)

@@ -33,12 +33,44 @@ def media(hamilton: Path, tmp_path_factory) -> dict[str, Path]:
     keyframe every 20 frames (MP4, Matroska, MPEG-TS), open GOPs, a rotation tag."""
     tmp = tmp_path_factory.mktemp("seek")
     vfr = tmp / "vfr_bframes.mp4"
-    ffmpeg("-i", hamilton, "-vf", r"select='not(between(mod(n\,40)\,10\,24))'", "-fps_mode", "vfr",
-           "-c:v", "libx264", "-preset", "veryfast", "-g", "20", "-bf", "3", "-c:a", "copy", vfr)
+    ffmpeg(
+        "-i",
+        hamilton,
+        "-vf",
+        r"select='not(between(mod(n\,40)\,10\,24))'",
+        "-fps_mode",
+        "vfr",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-g",
+        "20",
+        "-bf",
+        "3",
+        "-c:a",
+        "copy",
+        vfr,
+    )
     ffmpeg("-i", vfr, "-c", "copy", tmp / "vfr_bframes.mkv")
     ffmpeg("-i", vfr, "-c", "copy", tmp / "vfr_bframes.ts")
-    ffmpeg("-i", hamilton, "-c:v", "libx264", "-preset", "veryfast", "-g", "24", "-bf", "3",
-           "-x264-params", "open-gop=1", "-c:a", "copy", tmp / "open_gop.mp4")
+    ffmpeg(
+        "-i",
+        hamilton,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-g",
+        "24",
+        "-bf",
+        "3",
+        "-x264-params",
+        "open-gop=1",
+        "-c:a",
+        "copy",
+        tmp / "open_gop.mp4",
+    )
     ffmpeg("-i", hamilton, "-c", "copy", "-metadata:s:v", "rotate=90", tmp / "rotated.mp4")
     return {"sample": hamilton, **{p.stem + p.suffix.replace(".", "_"): p for p in tmp.iterdir()}}
 
@@ -47,8 +79,11 @@ def collect(path: Path, **kwargs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     batches = list(read_frames(path, **kwargs))
     if not batches:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.uint8)
-    return (np.concatenate([b.indices for b in batches]), np.concatenate([b.times for b in batches]),
-            np.concatenate([b.frames for b in batches]))
+    return (
+        np.concatenate([b.indices for b in batches]),
+        np.concatenate([b.times for b in batches]),
+        np.concatenate([b.frames for b in batches]),
+    )
 
 
 def decode_everything(path: Path) -> tuple[np.ndarray, list[bytes]]:
@@ -63,10 +98,10 @@ def decode_everything(path: Path) -> tuple[np.ndarray, list[bytes]]:
     return np.array(times), digests
 
 
-@pytest.mark.parametrize("name", ["sample", "vfr_bframes_mp4", "vfr_bframes_mkv", "vfr_bframes_ts",
-                                  "open_gop_mp4", "rotated_mp4"])
-def test_reads_equal_a_full_decode(media: dict[str, Path], name: str,
-                                   caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    "name", ["sample", "vfr_bframes_mp4", "vfr_bframes_mkv", "vfr_bframes_ts", "open_gop_mp4", "rotated_mp4"]
+)
+def test_reads_equal_a_full_decode(media: dict[str, Path], name: str, caplog: pytest.LogCaptureFixture) -> None:
     """Whole reads (which skip unreferenced unsampled frames) and seeking reads give the frames,
     indices and times of decoding every frame from the start."""
     path = media[name]
@@ -95,11 +130,10 @@ def test_open_gop_keyframes_are_not_entry_points(media: dict[str, Path]) -> None
     points = set(table.entry_points.tolist())
     assert points < keys and 0 in points  # some keyframes have leading pictures
     for k in keys - points:  # a leading picture follows in decode order, displayed before it
-        assert table.pts[k + 1:].min() < table.pts[k]
+        assert table.pts[k + 1 :].min() < table.pts[k]
 
 
-def test_window_reads_match_and_use_the_seek(media: dict[str, Path],
-                                            caplog: pytest.LogCaptureFixture) -> None:
+def test_window_reads_match_and_use_the_seek(media: dict[str, Path], caplog: pytest.LogCaptureFixture) -> None:
     """The way enrolment reads one frame: a short window far into the video."""
     path = media["vfr_bframes_mp4"]
     whole = collect(path, fps=None)
@@ -152,10 +186,12 @@ def test_probe_start_time_is_the_first_frame(media: dict[str, Path]) -> None:
 
 # ---- pure logic on small arrays ----
 
+
 def _table(pts: list[int], key: list[bool], complete: bool = True) -> FrameTable:
     pts = np.array(pts, np.int64)
-    return FrameTable(pts=pts, dts=np.arange(len(pts)) - 2, key=np.array(key),
-                      time_base=Fraction(1, 10), complete=complete)
+    return FrameTable(
+        pts=pts, dts=np.arange(len(pts)) - 2, key=np.array(key), time_base=Fraction(1, 10), complete=complete
+    )
 
 
 # decode order I0 P3 B1 B2 | I4 P7 B5 B6 | I9 (open: B8 follows it) P10 B8

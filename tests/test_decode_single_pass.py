@@ -29,8 +29,7 @@ def streamed_audio(batches: list[FrameBatch]) -> tuple[float, np.ndarray]:
     return chunks[0][0], np.concatenate([s for _, s in chunks])
 
 
-@pytest.mark.parametrize("window", [dict(), dict(start=3.0, end=7.5), dict(start=5.0),
-                                    dict(start=7.0, end=8.0)])
+@pytest.mark.parametrize("window", [dict(), dict(start=3.0, end=7.5), dict(start=5.0), dict(start=7.0, end=8.0)])
 def test_streamed_audio_equals_read_audio_track(hamilton: Path, window: dict) -> None:
     """start=5.0 and 7.0 seek (keyframes at 2.85 s and 4.86 s): the grid is kept, so the
     samples are still identical."""
@@ -52,8 +51,12 @@ def test_grey_covers_every_decoded_frame_once(hamilton: Path) -> None:
         assert len(batch) == 4 and batch.grey[-1][0] == batch.times[-1]
     assert batches[-1].grey[-1][0] == all_times[-1]
     sampled = {t: f for b in batches for t, f in zip(b.times, b.frames)}
-    diffs = [np.abs(g.astype(int) - cv2.cvtColor(sampled[t], cv2.COLOR_RGB2GRAY)).mean()
-             for b in batches for t, g in b.grey if t in sampled]
+    diffs = [
+        np.abs(g.astype(int) - cv2.cvtColor(sampled[t], cv2.COLOR_RGB2GRAY)).mean()
+        for b in batches
+        for t, g in b.grey
+        if t in sampled
+    ]
     assert len(diffs) == sum(len(b) for b in batches) and max(diffs) < 1.5
 
 
@@ -62,7 +65,7 @@ def test_single_pass_frames_equal_the_plain_read(hamilton: Path) -> None:
     both = single_pass(hamilton, start=4.0, batch_size=1)
     got = both[:-1]
     assert len(both[-1]) == 0 and both[-1].grey and both[-1].audio  # the rest, after the last
-    assert both[-1].frames.shape == (0, 360, 640, 3)               # sampled frame
+    assert both[-1].frames.shape == (0, 360, 640, 3)  # sampled frame
     assert len(got) == len(plain)
     for a, b in zip(plain, got):
         np.testing.assert_array_equal(a.indices, b.indices)
@@ -71,8 +74,23 @@ def test_single_pass_frames_equal_the_plain_read(hamilton: Path) -> None:
 
 def test_grey_is_display_oriented(hamilton: Path, tmp_path: Path) -> None:
     path = tmp_path / "rotated.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(hamilton), "-t", "1", "-c", "copy",
-                    "-metadata:s:v", "rotate=90", str(path)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(hamilton),
+            "-t",
+            "1",
+            "-c",
+            "copy",
+            "-metadata:s:v",
+            "rotate=90",
+            str(path),
+        ],
+        check=True,
+    )
     batch = next(iter(single_pass(path, batch_size=1)))
     _, grey = batch.grey[0]
     assert grey.shape == (640, 360) == batch.frames.shape[1:3]
@@ -81,8 +99,7 @@ def test_grey_is_display_oriented(hamilton: Path, tmp_path: Path) -> None:
 
 def test_video_without_audio_gives_no_chunks(hamilton: Path, tmp_path: Path) -> None:
     path = tmp_path / "silent.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(hamilton), "-c", "copy", "-an", str(path)],
-                   check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(hamilton), "-c", "copy", "-an", str(path)], check=True)
     batches = single_pass(path, end=3.0)
     assert sum(len(b.grey) for b in batches) > 0 and not any(b.audio for b in batches)
 
@@ -100,10 +117,11 @@ def test_invalid_audio_rate(hamilton: Path) -> None:
 
 # ---- the resampler grid after a seek, on a synthetic signal ----
 
+
 def _frames(signal: np.ndarray, rate: int, size: int) -> list[av.AudioFrame]:
     frames = []
     for pts in range(0, len(signal) - size + 1, size):
-        frame = av.AudioFrame.from_ndarray(signal[None, pts:pts + size], format="fltp", layout="mono")
+        frame = av.AudioFrame.from_ndarray(signal[None, pts : pts + size], format="fltp", layout="mono")
         frame.sample_rate, frame.pts, frame.time_base = rate, pts, Fraction(1, rate)
         frames.append(frame)
     return frames
@@ -126,4 +144,4 @@ def test_audio_window_keeps_the_grid_when_starting_late(rate_in: int) -> None:
     assert late[0] == full[0]
     np.testing.assert_allclose(late[1], full[1], atol=1e-6)
     shifted = run(frames[31:], origin=None)  # the frame's own grid: a fraction of a sample off
-    assert np.abs(shifted[1][:len(full[1])] - full[1][:len(shifted[1])]).max() > 0.05
+    assert np.abs(shifted[1][: len(full[1])] - full[1][: len(shifted[1])]).max() > 0.05

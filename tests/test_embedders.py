@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import graphlib
 import json
 import math
@@ -15,11 +16,14 @@ import torch.nn.functional as F
 from speakerid.errors import ModelUnavailableError, SpeakeridError
 from speakerid.faces import facenet_convert
 from speakerid.faces.detect import main_face
-from speakerid.faces.mtcnn import MTCNNDetector
 from speakerid.faces.embedders import available_embedders, get_embedder
-from speakerid.identity.enroll import load_rgb
+from speakerid.faces.mtcnn import MTCNNDetector
+from speakerid.io.images import load_rgb
+from speakerid.weights import TORCH_HUB, Download, file_sha256
 
 PEOPLE = ["obama", "biden", "paul_allen", "steve_wozniak", "guido_van_rossum", "amy", "sheldon"]
+
+pytestmark = pytest.mark.slow  # every test loads FaceNet/SFace or converts the FaceNet graph
 
 
 @pytest.fixture(scope="module")
@@ -77,13 +81,18 @@ def _run_graph(pb: bytes, x_nhwc: np.ndarray) -> np.ndarray:
             out = (x - mean) / torch.sqrt(var + a["epsilon"].f) * gamma + beta
         else:
             out = {
-                "BiasAdd": lambda: ins[0] + ins[1].view(1, -1, 1, 1), "Relu": lambda: F.relu(ins[0]),
-                "ConcatV2": lambda: torch.cat(ins[:-1], 1), "Mul": lambda: ins[0] * ins[1],
-                "Add": lambda: ins[0] + ins[1], "Reshape": lambda: ins[0].reshape(ins[0].shape[0], -1),
-                "MatMul": lambda: ins[0] @ ins[1], "Square": lambda: ins[0] ** 2,
-                "Sum": lambda: ins[0].sum(int(ins[1]), keepdim=True), "Maximum": lambda: torch.maximum(*ins),
-                "Rsqrt": lambda: torch.rsqrt(ins[0]),
-            }[node.op]()
+                "BiasAdd": lambda x: x[0] + x[1].view(1, -1, 1, 1),
+                "Relu": lambda x: F.relu(x[0]),
+                "ConcatV2": lambda x: torch.cat(x[:-1], 1),
+                "Mul": lambda x: x[0] * x[1],
+                "Add": lambda x: x[0] + x[1],
+                "Reshape": lambda x: x[0].reshape(x[0].shape[0], -1),
+                "MatMul": lambda x: x[0] @ x[1],
+                "Square": lambda x: x[0] ** 2,
+                "Sum": lambda x: x[0].sum(int(x[1]), keepdim=True),
+                "Maximum": lambda x: torch.maximum(*x),
+                "Rsqrt": lambda x: torch.rsqrt(x[0]),
+            }[node.op](ins)
         values[name] = out
     return values["embeddings"].numpy()
 
@@ -103,8 +112,11 @@ def test_conversion_uses_every_tensor_exactly():
     state = facenet_convert.convert(tensors)
     assert len(tensors) == 290 and not any(k.startswith("logits") for k in state)
     assert state["conv2d_1a.conv.weight"].shape == (32, 3, 3, 3)
-    for name in ("Repeat_1/block17_4/Branch_1/Conv2d_0b_1x7/weights",
-                 "Mixed_7a/Branch_2/Conv2d_0b_3x3/Conv2D_bn_offset", "Bottleneck/BatchNorm/moving_variance"):
+    for name in (
+        "Repeat_1/block17_4/Branch_1/Conv2d_0b_1x7/weights",
+        "Mixed_7a/Branch_2/Conv2d_0b_3x3/Conv2D_bn_offset",
+        "Bottleneck/BatchNorm/moving_variance",
+    ):
         with pytest.raises(facenet_convert.ConversionError):
             facenet_convert.convert({k: v for k, v in tensors.items() if k != name})
     extra = dict(tensors, **{"Logits/weights": np.zeros((512, 10), np.float32)})
@@ -119,13 +131,13 @@ def test_weights_cache_is_verified_and_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setenv("SPEAKERID_CACHE", str(tmp_path))
     path, sha = facenet_convert.casia_weights()
     meta = json.loads(path.with_suffix(".json").read_text())
-    assert path.is_relative_to(tmp_path) and meta["sha256"] == facenet_convert._sha256(path)
-    assert meta["source_sha256"] == sha == facenet_convert._sha256(facenet_convert.source_graph())
+    assert path.is_relative_to(tmp_path) and meta["sha256"] == file_sha256(path)
+    assert meta["source_sha256"] == sha == file_sha256(facenet_convert.source_graph())
     data = bytearray(path.read_bytes())
     data[-1] ^= 0xFF  # corrupt the cached weights: the next load must notice and reconvert
     path.write_bytes(bytes(data))
     assert facenet_convert.casia_weights() == (path, sha)
-    assert facenet_convert._sha256(path) == meta["sha256"]
+    assert file_sha256(path) == meta["sha256"]
 
 
 def test_registry(embedders):
@@ -142,7 +154,11 @@ def test_vggface2_only_when_its_checkpoint_is_here(embedders, tmp_path, monkeypa
     from speakerid.faces.embedders import facenet
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    monkeypatch.setattr(facenet, "VGGFACE2_URL", "http://127.0.0.1:9/unreachable.pt")
+    unreachable = Download("http://127.0.0.1:9/unreachable.pt", "20180402-114759-vggface2.pt", TORCH_HUB)
+    entry = dataclasses.replace(
+        facenet.FACENET_VGGFACE2, files=(dataclasses.replace(facenet.FACENET_VGGFACE2.files[0], source=unreachable),)
+    )
+    monkeypatch.setattr(facenet, "FACENET_VGGFACE2", entry)
     assert "facenet-vggface2" not in available_embedders()
     with pytest.raises(ModelUnavailableError) as err:
         get_embedder("facenet-vggface2")

@@ -19,6 +19,8 @@ from speakerid.train.embeddings import embed_crops
 from speakerid.train.fo_patches import face_patch_dataset
 from speakerid.train.pipeline import save_trained, train_classifier
 
+pytestmark = pytest.mark.slow  # trains and explains a classifier on real faces
+
 
 @pytest.fixture(scope="module")
 def gallery_faces(shared_data, face_models):
@@ -40,7 +42,9 @@ def test_heatmaps_concentrate_on_the_face_and_live_in_fiftyone(svm_file, shared_
 
     photo = shared_data / "gallery" / "paul_allen" / "paul_allen.jpg"  # studio portrait: suit, shoulders, backdrop
     out = tmp_path / "explain"
-    assert main(["explain", "faces", str(svm_file), str(photo), "--out", str(out), "--fo-name", dataset_name, "-q"]) == 0
+    assert (
+        main(["explain", "faces", str(svm_file), str(photo), "--out", str(out), "--fo-name", dataset_name, "-q"]) == 0
+    )
     report = json.loads((out / "explanations.json").read_text())["faces"][str(photo)]
     print(json.dumps(report, indent=1))
     assert report["target"] == "paul_allen" == report["winner_on_window"]  # background does not change the answer

@@ -9,14 +9,32 @@ import pytest
 from speakerid.cli.main import main
 from speakerid.errors import GalleryError
 
+pytestmark = pytest.mark.slow  # trains a classifier, then annotates the sample clip
+
 
 def test_trained_svm_names_speaker(shared_data, hamilton, tmp_path):
     out = tmp_path / "models"
     assert main(["train-faces", str(shared_data / "gallery"), "--model", "svm", "--out", str(out), "-q"]) == 0
     model = out / "svm.safetensors"
     js = tmp_path / "a.json"
-    code = main(["annotate", str(hamilton), "--start", "3.6", "--end", "6.0", "--gallery", str(shared_data / "gallery"),
-                 "--face-model", str(model), "--no-dataset", "--json", str(js), "--quiet"])
+    code = main(
+        [
+            "annotate",
+            str(hamilton),
+            "--start",
+            "3.6",
+            "--end",
+            "6.0",
+            "--gallery",
+            str(shared_data / "gallery"),
+            "--face-model",
+            str(model),
+            "--no-dataset",
+            "--json",
+            str(js),
+            "--quiet",
+        ]
+    )
     assert code == 0
     data = json.loads(js.read_text())
     assert data["settings"]["face_model"] == str(model)
@@ -29,6 +47,21 @@ def test_face_model_of_other_embedder_rejected(shared_data, tmp_path):
     from speakerid.identity.trained import TrainedMatcher
 
     out = tmp_path / "m"
-    assert main(["train-faces", str(shared_data / "gallery"), "--model", "knn", "--embedder", "sface", "--out", str(out), "-q"]) == 0
+    assert (
+        main(
+            [
+                "train-faces",
+                str(shared_data / "gallery"),
+                "--model",
+                "knn",
+                "--embedder",
+                "sface",
+                "--out",
+                str(out),
+                "-q",
+            ]
+        )
+        == 0
+    )
     with pytest.raises(GalleryError, match="trained on sface"):
         TrainedMatcher(out / "knn.safetensors", get_embedder("facenet"))

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from speakerid.faces.align import ARCFACE_112, align, similarity_to_template
-from speakerid.faces.detect import Face, centre_face, main_face
+from speakerid.faces.detect import Face, main_face
 from speakerid.faces.mtcnn import MTCNNDetector
-from speakerid.identity.enroll import load_rgb
+from speakerid.io.images import load_rgb
+
+pytestmark = pytest.mark.slow  # MTCNN on real photos and video frames
 
 
 @pytest.fixture(scope="module")
@@ -101,12 +103,3 @@ def test_alignment_maps_landmarks_onto_template(shared_data, detector):
     # the aligned crop is itself a frontal face whose landmarks land near the template
     again = MTCNNDetector(min_face_size=40).detect(np.ascontiguousarray(crop)[None])[0]
     assert again and np.abs(again[0].landmarks - ARCFACE_112).max() < 8
-
-
-def test_centre_face_is_a_central_square():
-    face = centre_face(150, 200)
-    x1, y1, x2, y2 = face.box
-    assert x2 - x1 == pytest.approx(75) and y2 - y1 == pytest.approx(75)
-    assert (x1 + x2) / 2 == pytest.approx(100) and (y1 + y2) / 2 == pytest.approx(75)
-    matrix = similarity_to_template(face.landmarks)
-    np.testing.assert_allclose(matrix[:, :2], np.eye(2) * 112 / 75, atol=1e-3)

@@ -9,22 +9,25 @@ import pytest
 
 from speakerid.errors import GalleryError
 from speakerid.identity.calibrate import CohortCalibration
-from speakerid.identity.enroll import enroll_folder, load_rgb, single_face
+from speakerid.identity.enroll import enroll_folder, single_face
 from speakerid.identity.gallery import Gallery
+from speakerid.io.images import load_rgb
 from speakerid.results import UNKNOWN
 
 pytestmark = pytest.mark.slow  # every test here loads the detector and the embedder
 # LFW portraits (centred subject, a bystander at least a quarter of its size) that enrolment used
 # to reject as ambiguous; each person has another LFW photo to check who got enrolled.
-PORTRAITS = {"al_pacino": ("Al_Pacino/Al_Pacino_0002.jpg", "Al_Pacino/Al_Pacino_0001.jpg"),
-             "ali_naimi": ("Ali_Naimi/Ali_Naimi_0003.jpg", "Ali_Naimi/Ali_Naimi_0001.jpg"),
-             "alvaro_uribe": ("Alvaro_Uribe/Alvaro_Uribe_0007.jpg", "Alvaro_Uribe/Alvaro_Uribe_0017.jpg")}
+PORTRAITS = {
+    "al_pacino": ("Al_Pacino/Al_Pacino_0002.jpg", "Al_Pacino/Al_Pacino_0001.jpg"),
+    "ali_naimi": ("Ali_Naimi/Ali_Naimi_0003.jpg", "Ali_Naimi/Ali_Naimi_0001.jpg"),
+    "alvaro_uribe": ("Alvaro_Uribe/Alvaro_Uribe_0007.jpg", "Alvaro_Uribe/Alvaro_Uribe_0017.jpg"),
+}
 
 
 @pytest.fixture(scope="module")
 def models():
-    from speakerid.faces.mtcnn import MTCNNDetector
     from speakerid.faces.embedders import get_embedder
+    from speakerid.faces.mtcnn import MTCNNDetector
 
     return MTCNNDetector(), get_embedder("facenet")
 
@@ -62,8 +65,12 @@ def test_enroll_reports_people_and_calibrates(gallery):
 def test_probe_photos_named_and_stranger_unknown(shared_data, gallery, models):
     g, _ = gallery
     photos = shared_data / "photos"
-    for file, who in [("test_steve_wozniak.jpg", "steve_wozniak"), ("test_guido_van_rossum.jpg", "guido_van_rossum"),
-                      ("obama3.jpg", "obama"), ("biden.jpg", "biden")]:
+    for file, who in [
+        ("test_steve_wozniak.jpg", "steve_wozniak"),
+        ("test_guido_van_rossum.jpg", "guido_van_rossum"),
+        ("obama3.jpg", "obama"),
+        ("biden.jpg", "biden"),
+    ]:
         match = g.classify(_embed_photo(photos / file, models))[0]
         assert match.identity == who, (file, match.identity, match.similarity)
         assert 0.5 < match.confidence <= 1.0

@@ -39,8 +39,9 @@ def _cohort(version: str = "v1", n: int = 300) -> Cohort:
     noise = _unit(rng.normal(size=(n // 2, DIM)) @ (np.eye(DIM) - np.outer(HUB, HUB)))
     identity = np.repeat(_unit(0.6 * HUB + 0.8 * noise), 2, axis=0)
     emb = _unit(identity + _unit(rng.normal(size=(n, DIM)))).astype(np.float32)
-    return Cohort("toy", version, emb, np.arange(n) // 2, np.arange(n), [f"s{i}" for i in range(n // 2)],
-                  "synthetic", "none")
+    return Cohort(
+        "toy", version, emb, np.arange(n) // 2, np.arange(n), [f"s{i}" for i in range(n // 2)], "synthetic", "none"
+    )
 
 
 def _gallery() -> Gallery:
@@ -48,8 +49,12 @@ def _gallery() -> Gallery:
     g, rng = Gallery(embedder="toy", embedder_version="v1"), np.random.default_rng(2)
     for p, direction in enumerate(PEOPLE):
         photos = _unit(direction + 0.25 * _unit(rng.normal(size=(2, DIM)) @ FREE.T @ FREE)).astype(np.float32)
-        g.add_person(f"p{p}", np.repeat(photos, 2, axis=0),
-                     [s for i in range(2) for s in (f"p{p}/{i}.jpg", f"p{p}/{i}.jpg#flip")], recalibrate=False)
+        g.add_person(
+            f"p{p}",
+            np.repeat(photos, 2, axis=0),
+            [s for i in range(2) for s in (f"p{p}/{i}.jpg", f"p{p}/{i}.jpg#flip")],
+            recalibrate=False,
+        )
     g.recalibrate()
     return g
 
@@ -125,8 +130,16 @@ def test_cohort_of_another_embedder_version_is_refused(caplog):
 
 def test_cohort_members_close_to_an_enrolled_person_are_left_out():
     cohort = _cohort(n=20)
-    twin = Cohort("toy", "v1", np.concatenate([cohort.embeddings, PEOPLE[:1].astype(np.float32)]),
-                  np.append(cohort.person, 5), np.arange(21), cohort.names, "", "")  # identity 5 gets a photo of p0
+    twin = Cohort(
+        "toy",
+        "v1",
+        np.concatenate([cohort.embeddings, PEOPLE[:1].astype(np.float32)]),
+        np.append(cohort.person, 5),
+        np.arange(21),
+        cohort.names,
+        "",
+        "",
+    )  # identity 5 gets a photo of p0
     kept = twin.excluding(PEOPLE[:1], 0.9)
     assert len(kept) == 18 and 5 not in kept.person  # all three photos of identity 5 dropped
     assert len(twin.excluding(np.zeros((0, DIM)), 0.9)) == 21
@@ -165,8 +178,9 @@ def test_shipped_cohort_matches_its_embedder(embedder, caplog):
 
     e = get_embedder(embedder)
     cohort = shipped_cohort(e.name, e.version)
-    assert cohort is not None, f"{cohort_path(embedder)} missing or made with another {embedder} version: " \
-                               "run python scripts/build_cohort.py"
+    assert cohort is not None, (
+        f"{cohort_path(embedder)} missing or made with another {embedder} version: run python scripts/build_cohort.py"
+    )
     assert len(cohort) > 1000 and cohort.embeddings.shape[1] == e.dim and "LFW" in cohort.source
     assert "research use only" in cohort.licence
     with caplog.at_level(logging.WARNING, logger="speakerid.identity.cohort"):

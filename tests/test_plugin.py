@@ -16,16 +16,33 @@ import numpy as np
 import pytest
 
 PLUGIN = "@speakerid/speakerid"
-OPERATORS = {"annotate_videos", "enroll_speakers", "review_low_confidence", "apply_review", "search_by_text",
-             "explain_face", "cluster_unknowns", "name_cluster", "index_faces", "speakers_panel"}
-PLACEMENTS = {"annotate_videos": "samples-grid-actions", "search_by_text": "samples-grid-secondary-actions",
-              "cluster_unknowns": "samples-grid-secondary-actions", "index_faces": "samples-grid-secondary-actions",
-              "enroll_speakers": "samples-viewer-actions",
-              "explain_face": "samples-viewer-actions"}
+OPERATORS = {
+    "annotate_videos",
+    "enroll_speakers",
+    "review_low_confidence",
+    "apply_review",
+    "search_by_text",
+    "explain_face",
+    "cluster_unknowns",
+    "name_cluster",
+    "index_faces",
+    "speakers_panel",
+}
+PLACEMENTS = {
+    "annotate_videos": "samples-grid-actions",
+    "search_by_text": "samples-grid-secondary-actions",
+    "cluster_unknowns": "samples-grid-secondary-actions",
+    "index_faces": "samples-grid-secondary-actions",
+    "enroll_speakers": "samples-viewer-actions",
+    "explain_face": "samples-viewer-actions",
+}
 FIRST_PEOPLE = ("alex_lacamoire", "lin_manuel_miranda", "obama")
 # Hamilton clip settings: 2 fps keeps the run short; a fixed threshold (a form field like any other)
 # keeps the names independent of how a 3-person gallery happens to calibrate.
 HAMILTON = {"fps": 2.0, "threshold": 0.5}
+
+
+pytestmark = [pytest.mark.slow, pytest.mark.app]  # runs the operators on a real annotated dataset
 
 
 def uri(name: str) -> str:
@@ -51,19 +68,17 @@ def panel_state(result) -> dict:
 @pytest.fixture(scope="module", autouse=True)
 def plugins_dir(tmp_path_factory):
     """FiftyOne loads the plugin shipped in the package, installed by ``speakerid plugin install``
-    into a temporary plugins dir; speakerid's cache is temporary too."""
+    into a temporary plugins dir."""
     import fiftyone as fo
 
     from speakerid import plugin_install
 
     target = tmp_path_factory.mktemp("fo-plugins")
     before = fo.config.plugins_dir
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SPEAKERID_CACHE", str(tmp_path_factory.mktemp("cache")))
-        plugin_install.install(target)
-        fo.config.plugins_dir = str(target)
-        yield target
-        fo.config.plugins_dir = before
+    plugin_install.install(target)
+    fo.config.plugins_dir = str(target)
+    yield target
+    fo.config.plugins_dir = before
 
 
 @pytest.fixture(scope="module")
@@ -92,13 +107,19 @@ def annotated(hamilton, street, gallery):
     try:
         ds.add_samples([fo.Sample(filepath=str(hamilton)), fo.Sample(filepath=str(street))])
         ham_id = ds.match({"filepath": str(hamilton)}).first().id
-        queued = run("annotate_videos", name, view=ds.select(ham_id), request_delegation=True,
-                     params={**HAMILTON, "gallery": str(gallery)})
+        queued = run(
+            "annotate_videos",
+            name,
+            view=ds.select(ham_id),
+            request_delegation=True,
+            params={**HAMILTON, "gallery": str(gallery)},
+        )
         op_id = queued.result["id"]
         info = {"queued_state": service.get(op_id).run_state, "labelled_before": ds.has_frame_field("faces")}
         service.execute_queued_operations(operator=uri("annotate_videos"), dataset_name=name)
-        info.update(doc=service.get(op_id), ham_id=ham_id, done=ExecutionRunState.COMPLETED,
-                    queued=ExecutionRunState.QUEUED)
+        info.update(
+            doc=service.get(op_id), ham_id=ham_id, done=ExecutionRunState.COMPLETED, queued=ExecutionRunState.QUEUED
+        )
         yield name, info
     finally:
         if op_id is not None:
@@ -152,8 +173,12 @@ def test_annotate_selected_immediately_and_resume(annotated, street, gallery):
     street_id = ds.match({"filepath": str(street)}).first().id
     stamp = lambda: ds.select(info["ham_id"]).values("last_modified_at")[0]  # noqa: E731
     before = stamp()
-    run("annotate_videos", name, selected=[street_id],
-        params={"view_target": "SELECTED_SAMPLES", "gallery": str(gallery), "fps": 0.5})
+    run(
+        "annotate_videos",
+        name,
+        selected=[street_id],
+        params={"view_target": "SELECTED_SAMPLES", "gallery": str(gallery), "fps": 0.5},
+    )
     sample = ds[street_id]
     faces = [d for f in sample.frames.values() if f["faces"] for d in f["faces"].detections]
     assert faces and {d.label for d in faces} == {"unknown"}  # nobody in the street clip is enrolled
@@ -239,8 +264,12 @@ def test_review_then_apply_names_the_tracks(annotated, gallery):
     with pytest.raises(ExecutionError, match="no reviewed faces"):
         run("apply_review", name, params={"gallery": str(gallery)})
     # a reviewer renames one flagged face (the largest, so it is clearly visible)
-    rows = [(d.bounding_box[2] * d.bounding_box[3], d.id, d.label, d.index)
-            for dets in review_view.values("frames.faces.detections") for fr in dets for d in (fr or [])]
+    rows = [
+        (d.bounding_box[2] * d.bounding_box[3], d.id, d.label, d.index)
+        for dets in review_view.values("frames.faces.detections")
+        for fr in dets
+        for d in (fr or [])
+    ]
     _, face_id, old, track = max(rows)
     new = next(p for p in FIRST_PEOPLE if p != old)
     ds.set_label_values("frames.faces.detections.label", {face_id: new})
@@ -266,17 +295,27 @@ def test_enroll_selected_face_names_its_track(annotated, gallery):
     name, info = annotated
     ds = fo.load_dataset(name)
     sample = ds[info["ham_id"]]
-    frame_number, det = max(((fn, d) for fn, f in sample.frames.items() if f["faces"] for d in f["faces"].detections),
-                            key=lambda fd: fd[1].bounding_box[2] * fd[1].bounding_box[3])
+    frame_number, det = max(
+        ((fn, d) for fn, f in sample.frames.items() if f["faces"] for d in f["faces"].detections),
+        key=lambda fd: fd[1].bounding_box[2] * fd[1].bounding_box[3],
+    )
     selected = [{"sample_id": sample.id, "label_id": det.id, "field": "frames.faces", "frame_number": frame_number}]
     before = Gallery.load(gallery)
     from fiftyone.operators.executor import ExecutionError
 
     with pytest.raises(ExecutionError, match="use letters"):
-        run("enroll_speakers", name, selected_labels=selected,
-            params={"gallery": str(gallery), "source": "selected_faces", "name": "../evil"})
-    out = run("enroll_speakers", name, selected_labels=selected,
-              params={"gallery": str(gallery), "source": "selected_faces", "name": "new person"})
+        run(
+            "enroll_speakers",
+            name,
+            selected_labels=selected,
+            params={"gallery": str(gallery), "source": "selected_faces", "name": "../evil"},
+        )
+    out = run(
+        "enroll_speakers",
+        name,
+        selected_labels=selected,
+        params={"gallery": str(gallery), "source": "selected_faces", "name": "new person"},
+    )
     after = Gallery.load(gallery)
     assert out.result["people"] == {"new person": 1}
     assert after.names == before.names + ["new person"] and after.counts()["new person"] == 1
@@ -295,8 +334,16 @@ def test_explain_face_heatmap(annotated, gallery):
     name, info = annotated
     ds = fo.load_dataset(name)
     sample = ds[info["ham_id"]]
-    fn, det = max(((fn, d) for fn, f in sample.frames.items() if f["faces"] for d in f["faces"].detections
-                   if d.label in FIRST_PEOPLE), key=lambda fd: fd[1].bounding_box[2] * fd[1].bounding_box[3])
+    fn, det = max(
+        (
+            (fn, d)
+            for fn, f in sample.frames.items()
+            if f["faces"]
+            for d in f["faces"].detections
+            if d.label in FIRST_PEOPLE
+        ),
+        key=lambda fd: fd[1].bounding_box[2] * fd[1].bounding_box[3],
+    )
     with pytest.raises(ExecutionError, match="select exactly one face"):
         run("explain_face", name, params={"gallery": str(gallery)})
     selected = [{"sample_id": sample.id, "label_id": det.id, "field": "frames.faces", "frame_number": fn}]
@@ -343,19 +390,26 @@ def test_speakers_panel_charts_timeline_screen_time_and_gallery(annotated, galle
     assert set(totals) >= {c.label for c in sample["speakers"].classifications}
     assert requests(out, "show_panel_output")  # rendered
     # clicking a timeline bar opens that segment as a clip
-    out = run("speakers_panel", name, params={"__method__": "on_timeline_click", "id": segs[-1].id, **panel,
-                                              "panel_state": state})
+    out = run(
+        "speakers_panel",
+        name,
+        params={"__method__": "on_timeline_click", "id": segs[-1].id, **panel, "panel_state": state},
+    )
     clip = fo.DatasetView._build(ds, requests(out, "set_view")[0]["view"])
     assert len(clip) == 1 and clip.first().support == segs[-1].support
     assert requests(out, "open_sample")[0]["id"] == clip.first().id
     # clicking a speaker's bar shows all of their clips; the panel then counts the videos behind them
-    out = run("speakers_panel", name, params={"__method__": "on_speaker_click", "x": segs[0].label, **panel,
-                                              "panel_state": state})
+    out = run(
+        "speakers_panel",
+        name,
+        params={"__method__": "on_speaker_click", "x": segs[0].label, **panel, "panel_state": state},
+    )
     clips = fo.DatasetView._build(ds, requests(out, "set_view")[0]["view"])
     assert clips.distinct("speaker_segments.label") == [segs[0].label]
     assert len(clips) == sum(s.label == segs[0].label for s in segs)
-    out = run("speakers_panel", name, view=clips, params={"__method__": "on_change_view", **panel,
-                                                          "panel_state": state})
+    out = run(
+        "speakers_panel", name, view=clips, params={"__method__": "on_change_view", **panel, "panel_state": state}
+    )
     state = panel_state(out)
     assert state["video_id"] == sample.id and {r["videos"] for r in state["screen_time"]} == {1}
 
@@ -379,7 +433,9 @@ def test_cluster_unknowns_then_name_a_cluster_in_the_panel(annotated, gallery, t
     assert [r["cluster"] for r in rows] == list(range(1, len(rows) + 1)) and state["cluster_choice"] == "1"
     assert state["clusters_md"].count("](/media?filepath=") == min(len(rows), 12)  # a face crop each
     first = rows[0]
-    out = run("speakers_panel", name, params={"__method__": "on_cluster_click", "row": 0, **panel, "panel_state": state})
+    out = run(
+        "speakers_panel", name, params={"__method__": "on_cluster_click", "row": 0, **panel, "panel_state": state}
+    )
     tracks = fo.DatasetView._build(ds, requests(out, "set_view")[0]["view"])
     assert len(tracks) == first["tracks"]  # its tracks, as clips
     copy = tmp_path / "named.sid"

@@ -13,13 +13,12 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-
+from app_data import speakerid_command
 from gallery_data import make_gallery
 
 
@@ -30,16 +29,18 @@ def free_port() -> int:
 
 
 def cli(*args: str, env: dict, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "speakerid.cli.main", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(speakerid_command(*args), env=env, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow  # waits out the connection timeout of a real client
 def test_unreachable_database_is_one_line_before_any_work(tmp_path, hamilton):
     gallery = tmp_path / "g.sid"
     make_gallery().save(gallery)
     env = {**os.environ, "FIFTYONE_DATABASE_URI": f"mongodb://127.0.0.1:{free_port()}"}
-    for args in (["annotate", str(hamilton), "--gallery", str(gallery), "--dataset", "x", "--quiet"],
-                 ["label", "--dataset", "x", "--gallery", str(gallery), "--quiet"]):
+    for args in (
+        ["annotate", str(hamilton), "--gallery", str(gallery), "--dataset", "x", "--quiet"],
+        ["label", "--dataset", "x", "--gallery", str(gallery), "--quiet"],
+    ):
         done = cli(*args, env=env)
         lines = done.stderr.strip().splitlines()
         assert done.returncode == 2 and len(lines) == 1, done.stderr
@@ -64,9 +65,21 @@ class PrivateMongo:
     def start(self) -> None:
         from pymongo import MongoClient
 
-        self.proc = subprocess.Popen([str(self.binary), "--dbpath", str(self.folder), "--port", str(self.port),
-                                      "--bind_ip", "127.0.0.1", "--nounixsocket", "--quiet"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                str(self.binary),
+                "--dbpath",
+                str(self.folder),
+                "--port",
+                str(self.port),
+                "--bind_ip",
+                "127.0.0.1",
+                "--nounixsocket",
+                "--quiet",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         client = MongoClient(self.uri)
         deadline = time.monotonic() + 60
         while True:
@@ -101,8 +114,21 @@ def test_database_lost_at_write_time_keeps_results_and_flush_writes_them(tmp_pat
     env = {**os.environ, "FIFTYONE_DATABASE_URI": mongo.uri, "FIFTYONE_DATABASE_NAME": "fiftyone"}
     name = f"test-lost-{uuid.uuid4().hex[:6]}"
     out = tmp_path / "out.json"
-    cmd = [sys.executable, "-m", "speakerid.cli.main", "annotate", str(hamilton), "--gallery", str(people),
-           "--dataset", name, "--json", str(out), "--fps", "2", "--end", "2", "--quiet"]
+    cmd = speakerid_command(
+        "annotate",
+        str(hamilton),
+        "--gallery",
+        str(people),
+        "--dataset",
+        name,
+        "--json",
+        str(out),
+        "--fps",
+        "2",
+        "--end",
+        "2",
+        "--quiet",
+    )
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         # watch the database: once `annotate` has connected (FiftyOne registers its config document),

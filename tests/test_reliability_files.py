@@ -11,8 +11,9 @@ import sys
 import time
 
 import pytest
-
+from app_data import speakerid_command
 from gallery_data import make_gallery
+
 from speakerid.cache import atomic_write_bytes
 
 
@@ -94,10 +95,10 @@ def test_video_resume_state_is_one_self_contained_file(tmp_path):
 
 
 def _cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "speakerid.cli.main", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run(speakerid_command(*args), capture_output=True, text=True, timeout=timeout, env=env)
 
 
+@pytest.mark.slow  # starts the embedded database in a fresh process
 def test_database_commands_print_only_speakerid_lines():
     """FiftyOne's 'oldest supported MongoDB' warning never reaches the user."""
     done = _cli("label", "--dataset", "no-such-dataset-here", "--gallery", "g.sid")

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gallery_data import make_gallery
 
 from speakerid.errors import GalleryError
 from speakerid.identity.gallery import Gallery
 from speakerid.identity.gallery_file import ARRAYS, META
-
-from gallery_data import make_gallery
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +60,7 @@ def with_keys(**changes):
             else:
                 out[k] = v
         return out
+
     return edit
 
 
@@ -69,8 +69,9 @@ def flip_inside(src: Path, dst: Path, member: str) -> Path:
     data = bytearray(src.read_bytes())
     with zipfile.ZipFile(src) as zf:
         info = zf.getinfo(member)
-    name_len, extra_len = (int.from_bytes(data[info.header_offset + o:info.header_offset + o + 2], "little")
-                           for o in (26, 28))
+    name_len, extra_len = (
+        int.from_bytes(data[info.header_offset + o : info.header_offset + o + 2], "little") for o in (26, 28)
+    )
     start = info.header_offset + 30 + name_len + extra_len
     data[start + info.compress_size // 2] ^= 0x10
     dst.write_bytes(bytes(data))
@@ -106,16 +107,24 @@ BAD_META = {
     "threshold_nan": (with_keys(threshold_override=float("nan")), "threshold_override"),
     "threshold_out_of_range": (with_keys(threshold_override=3.0), "threshold_override"),
     "calibration_list": (with_keys(calibration=[1, 2]), "calibration: must be an object"),
-    "calibration_missing_key": (lambda m: {**m, "calibration": {k: v for k, v in m["calibration"].items()
-                                                                if k != "slope"}}, "calibration: must be"),
-    "calibration_threshold_nan": (lambda m: {**m, "calibration": {**m["calibration"], "threshold": float("nan")}},
-                                  "threshold must be a finite number"),
-    "calibration_threshold_range": (lambda m: {**m, "calibration": {**m["calibration"], "threshold": 7.0}},
-                                    "threshold must be in [-1, 1]"),
+    "calibration_missing_key": (
+        lambda m: {**m, "calibration": {k: v for k, v in m["calibration"].items() if k != "slope"}},
+        "calibration: must be",
+    ),
+    "calibration_threshold_nan": (
+        lambda m: {**m, "calibration": {**m["calibration"], "threshold": float("nan")}},
+        "threshold must be a finite number",
+    ),
+    "calibration_threshold_range": (
+        lambda m: {**m, "calibration": {**m["calibration"], "threshold": 7.0}},
+        "threshold must be in [-1, 1]",
+    ),
     "calibration_far": (lambda m: {**m, "calibration": {**m["calibration"], "far": 0.0}}, "far must be in"),
     "calibration_count": (lambda m: {**m, "calibration": {**m["calibration"], "n_genuine": -3}}, "n_genuine"),
-    "calibration_mean_string": (lambda m: {**m, "calibration": {**m["calibration"], "genuine_mean": "x"}},
-                                "genuine_mean must be a finite number"),
+    "calibration_mean_string": (
+        lambda m: {**m, "calibration": {**m["calibration"], "genuine_mean": "x"}},
+        "genuine_mean must be a finite number",
+    ),
     "no_calibration": (with_keys(calibration=None), "no calibration and no threshold"),
     "format_newer": (with_keys(format_version=2), "newer than this speakerid reads"),
     "format_other": (with_keys(format="zip-of-cats"), "not a speakerid gallery"),
@@ -169,8 +178,12 @@ def test_damaged_bytes_are_caught(good, tmp_path):
         with pytest.raises(GalleryError, match=f"^{path}: not a readable speakerid gallery"):
             Gallery.load(path)
     # arrays swapped for other valid ones without updating the checksum
-    swapped = rewrite(good, tmp_path / "swapped.sid", arrays=_arrays(good, embeddings=-arrays_of(good)["embeddings"]),
-                      fix_checksum=False)
+    swapped = rewrite(
+        good,
+        tmp_path / "swapped.sid",
+        arrays=_arrays(good, embeddings=-arrays_of(good)["embeddings"]),
+        fix_checksum=False,
+    )
     with pytest.raises(GalleryError, match="does not match its checksum"):
         Gallery.load(swapped)
     truncated = tmp_path / "truncated.sid"
@@ -229,8 +242,12 @@ def test_cli_annotate_bad_gallery_exit_2_before_models(good, tmp_path, hamilton,
     err = capfd.readouterr().err.strip().splitlines()
     assert code == 2 and err == [f"speakerid: error: {bad}: threshold_override must be a number in [-1, 1], not nan"]
     other = tmp_path / "sface.sid"
-    rewrite(good, other, with_keys(embedder="sface"), arrays={**arrays_of(good),
-            "embeddings": arrays_of(good)["embeddings"][:, :128].copy()})
+    rewrite(
+        good,
+        other,
+        with_keys(embedder="sface"),
+        arrays={**arrays_of(good), "embeddings": arrays_of(good)["embeddings"][:, :128].copy()},
+    )
     code = main(["annotate", str(hamilton), "--gallery", str(other), "--no-dataset", "--quiet"])
     err = capfd.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "made with embedder sface" in err[0] and "--embedder sface" in err[0]

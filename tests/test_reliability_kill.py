@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from app_data import speakerid_command
 from bson import ObjectId
 
 from speakerid.cli.main import main
@@ -41,8 +42,10 @@ def datasets(hamilton, gallery_file):
 
     names = {k: f"test-kill-{k}-{uuid.uuid4().hex[:6]}" for k in ("old", "new")}
     for key, opts in (("old", OLD), ("new", NEW)):
-        assert main(["annotate", str(hamilton), "--gallery", str(gallery_file), "--dataset", names[key],
-                     "--quiet", *opts]) == 0
+        assert (
+            main(["annotate", str(hamilton), "--gallery", str(gallery_file), "--dataset", names[key], "--quiet", *opts])
+            == 0
+        )
     yield {k: fo.load_dataset(v) for k, v in names.items()}
     for name in names.values():
         if fo.dataset_exists(name):
@@ -54,17 +57,36 @@ def labels(ds) -> dict:
     ds.reload()
     s = ds.first()
     s.reload(hard=True)
-    frames = {n: (tuple((d.label, d.index, tuple(round(v, 4) for v in d.bounding_box)) for d in f[FACES].detections)
-                  if f[FACES] else None, f[SPEAKER].label if f[SPEAKER] else None) for n, f in s.frames.items()}
-    return {"run": s["speakerid"]["fingerprint"], "segments": [(d.label, tuple(d.support)) for d in s[SEGMENTS].detections],
-            "frames": frames, "frame_docs": ds._frame_collection.count_documents({"_sample_id": ObjectId(s.id)})}
+    frames = {
+        n: (
+            tuple((d.label, d.index, tuple(round(v, 4) for v in d.bounding_box)) for d in f[FACES].detections)
+            if f[FACES]
+            else None,
+            f[SPEAKER].label if f[SPEAKER] else None,
+        )
+        for n, f in s.frames.items()
+    }
+    return {
+        "run": s["speakerid"]["fingerprint"],
+        "segments": [(d.label, tuple(d.support)) for d in s[SEGMENTS].detections],
+        "frames": frames,
+        "frame_docs": ds._frame_collection.count_documents({"_sample_id": ObjectId(s.id)}),
+    }
 
 
 def annotate_until(ds, hamilton, gallery_file, reached) -> tuple[str, dict | None]:
     """Run `speakerid annotate` (NEW settings) on ``ds``; SIGKILL it once ``reached(ds)`` holds.
     Returns (where it was killed, the marker left on the sample)."""
-    cmd = [sys.executable, "-m", "speakerid.cli.main", "annotate", str(hamilton), "--gallery", str(gallery_file),
-           "--dataset", ds.name, "--quiet", *NEW]
+    cmd = speakerid_command(
+        "annotate",
+        str(hamilton),
+        "--gallery",
+        str(gallery_file),
+        "--dataset",
+        ds.name,
+        "--quiet",
+        *NEW,
+    )
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 900
@@ -85,15 +107,19 @@ def annotate_until(ds, hamilton, gallery_file, reached) -> tuple[str, dict | Non
 
 def staging_began(old_docs: int):
     """The first new frame documents are in the frames collection (staged, beside the old ones)."""
+
     def reached(ds) -> bool:
         return ds._frame_collection.estimated_document_count() > old_docs
+
     return reached
 
 
 def swap_began(old_docs: int, sid: ObjectId):
     """The sample's own frame documents are changing (old ones deleted, staged ones moved in)."""
+
     def reached(ds) -> bool:
         return ds._frame_collection.count_documents({"_sample_id": sid}) != old_docs
+
     return reached
 
 
@@ -163,8 +189,12 @@ def test_concurrent_first_writes_make_one_sample(datasets, tmp_path):
     try:
         for i in range(3):
             readies.append(tmp_path / f"ready{i}")
-            procs.append(subprocess.Popen([sys.executable, "-c", RACE_SCRIPT, name, str(docs_file), str(readies[-1]),
-                                           str(go)], stderr=subprocess.PIPE))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", RACE_SCRIPT, name, str(docs_file), str(readies[-1]), str(go)],
+                    stderr=subprocess.PIPE,
+                )
+            )
         deadline = time.monotonic() + 300
         while not all(r.exists() for r in readies) and time.monotonic() < deadline:
             assert all(p.poll() is None for p in procs), [p.stderr.read().decode()[-1500:] for p in procs]
@@ -175,8 +205,9 @@ def test_concurrent_first_writes_make_one_sample(datasets, tmp_path):
         ds = fo.load_dataset(name)
         assert len(ds) == 1 and ds.count(PENDING) == 0
         got, want = labels(ds), labels(src)
-        assert {k: got[k] for k in ("segments", "frames", "frame_docs")} == \
-               {k: want[k] for k in ("segments", "frames", "frame_docs")}
+        assert {k: got[k] for k in ("segments", "frames", "frame_docs")} == {
+            k: want[k] for k in ("segments", "frames", "frame_docs")
+        }
         assert ds._frame_collection.count_documents({}) == want["frame_docs"]
         assert spool.spooled(name) == []
     finally:
@@ -191,13 +222,20 @@ def _docs_of(ds, tmp_path: Path) -> Path:
     from speakerid.labels.fiftyone_writer import RUN
 
     sample = ds._sample_collection.find_one({})
-    frames = [{k: v for k, v in d.items() if k not in ("_id", "_sample_id", "_dataset_id", "created_at",
-                                                        "last_modified_at")}
-              for d in ds._frame_collection.find({"_sample_id": sample["_id"]})]
+    frames = [
+        {k: v for k, v in d.items() if k not in ("_id", "_sample_id", "_dataset_id", "created_at", "last_modified_at")}
+        for d in ds._frame_collection.find({"_sample_id": sample["_id"]})
+    ]
     fields = {k: sample[k] for k in ("speaker_segments", "speakers", RUN)}
-    types = {"speaker_segments": "TemporalDetections", "speakers": "Classifications", RUN: "dict",
-             f"frames.{FACES}": "Detections", f"frames.{SPEAKER}": "Classification"}
+    types = {
+        "speaker_segments": "TemporalDetections",
+        "speakers": "Classifications",
+        RUN: "dict",
+        f"frames.{FACES}": "Detections",
+        f"frames.{SPEAKER}": "Classification",
+    }
     out = tmp_path / "docs.json"
-    out.write_text(json_util.dumps({"filepath": sample["filepath"], "fields": fields, "frames": frames,
-                                    "field_types": types}))
+    out.write_text(
+        json_util.dumps({"filepath": sample["filepath"], "fields": fields, "frames": frames, "field_types": types})
+    )
     return out

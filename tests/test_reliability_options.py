@@ -10,8 +10,8 @@ import json
 import math
 
 import pytest
-
 from gallery_data import make_gallery
+
 from speakerid.cli.main import main
 from speakerid.errors import SettingsError
 from speakerid.settings import AnnotateSettings
@@ -101,8 +101,18 @@ def test_unwritable_json_fails_before_the_analysis(hamilton, tmp_path, capfd, no
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("x")
     for target, why in ((folder, "is a folder"), (blocked / "out.json", "cannot be written")):
-        code = main(["annotate", str(hamilton), "--gallery", str(tmp_path / "g.sid"), "--no-dataset",
-                     "--json", str(target), "--quiet"])
+        code = main(
+            [
+                "annotate",
+                str(hamilton),
+                "--gallery",
+                str(tmp_path / "g.sid"),
+                "--no-dataset",
+                "--json",
+                str(target),
+                "--quiet",
+            ]
+        )
         err = capfd.readouterr().err.strip().splitlines()
         assert code == 2 and len(err) == 1 and str(target) in err[0] and why in err[0], err
 
@@ -142,8 +152,23 @@ def test_empty_folder_beside_good_video(hamilton, shared_data, tmp_path, capfd):
     empty = tmp_path / "emptydir"
     empty.mkdir()
     out = tmp_path / "out.json"
-    code = main(["annotate", str(hamilton), str(empty), "--gallery", str(people), "--no-dataset",
-                 "--json", str(out), "--quiet", "--end", "1.5", "--fps", "2"])
+    code = main(
+        [
+            "annotate",
+            str(hamilton),
+            str(empty),
+            "--gallery",
+            str(people),
+            "--no-dataset",
+            "--json",
+            str(out),
+            "--quiet",
+            "--end",
+            "1.5",
+            "--fps",
+            "2",
+        ]
+    )
     err = capfd.readouterr().err
     assert code == 1 and f"speakerid: error: {empty}: folder holds no video files" in err.splitlines()
     data = json.loads(out.read_text())
@@ -162,15 +187,16 @@ def test_all_inputs_failing_leave_no_stale_json_and_claim_no_write(tmp_path, cap
     broken.write_bytes(b"\x00" * 100)
     empty = tmp_path / "empty"
     empty.mkdir()
-    code = main(["annotate", str(broken), str(empty), "--gallery", str(gallery), "--dataset", dataset_name,
-                 "--json", str(out)])
+    code = main(
+        ["annotate", str(broken), str(empty), "--gallery", str(gallery), "--dataset", dataset_name, "--json", str(out)]
+    )
     err = capfd.readouterr().err  # the summary goes to stderr too: stdout is for data
     assert code == 1 and json.loads(out.read_text()) == []
     assert "written to FiftyOne" not in err and "no results (an empty list) written to" in err
     assert "2 of 2 input(s) failed; nothing was annotated" in " ".join(err.split())
     assert not fo.dataset_exists(dataset_name)
     errors = [ln for ln in err.splitlines() if ln.startswith("speakerid: error: ")]
-    assert len(errors) == 2 and {str(broken), str(empty)} == {e.split(': ')[2] for e in errors}, errors
+    assert len(errors) == 2 and {str(broken), str(empty)} == {e.split(": ")[2] for e in errors}, errors
 
 
 def test_fingerprint_ignores_speed_only_settings():

@@ -22,13 +22,20 @@ def docs_for(filepath: str, names: list[str], frames: range) -> LabelDocs:
     """Labels naming ``names[i % len]`` on each frame of ``frames``, one segment per name."""
     import fiftyone as fo
 
-    labels = {SEGMENTS: fo.TemporalDetections(detections=[
-        fo.TemporalDetection(label=n, support=[1 + 10 * i, 10 + 10 * i]) for i, n in enumerate(names)])}
+    labels = {
+        SEGMENTS: fo.TemporalDetections(
+            detections=[fo.TemporalDetection(label=n, support=[1 + 10 * i, 10 + 10 * i]) for i, n in enumerate(names)]
+        )
+    }
     frame_docs, types = [], {SEGMENTS: fo.TemporalDetections}
     for k, n in enumerate(frames):
         name = names[k % len(names)]
-        fr = fo.Frame(**{FACES: fo.Detections(detections=[fo.Detection(label=name, bounding_box=[0.1, 0.1, 0.2, 0.2])]),
-                         SPEAKER: fo.Classification(label=name)})
+        fr = fo.Frame(
+            **{
+                FACES: fo.Detections(detections=[fo.Detection(label=name, bounding_box=[0.1, 0.1, 0.2, 0.2])]),
+                SPEAKER: fo.Classification(label=name),
+            }
+        )
         frame_docs.append({**{k2: v for k2, v in fr.to_mongo_dict().items() if v is not None}, "frame_number": n})
         types.update({f"frames.{FACES}": fo.Detections, f"frames.{SPEAKER}": fo.Classification})
     stored = fo.Sample(filepath=filepath, **labels).to_mongo_dict()
@@ -42,8 +49,10 @@ def state(ds) -> dict:
     s.reload(hard=True)
     return {
         "segments": [d.label for d in s[SEGMENTS].detections] if s[SEGMENTS] else None,
-        "frames": {n: ([d.label for d in f[FACES].detections] if f[FACES] else None,
-                       f[SPEAKER].label if f[SPEAKER] else None) for n, f in s.frames.items()},
+        "frames": {
+            n: ([d.label for d in f[FACES].detections] if f[FACES] else None, f[SPEAKER].label if f[SPEAKER] else None)
+            for n, f in s.frames.items()
+        },
     }
 
 
@@ -81,8 +90,12 @@ def _stage(ds, docs: LabelDocs, phase: str, lease_s: float = replace.LEASE_S):
     leaves: staged frames under a staging id and a marker (for swap, with the final update)."""
     samples, frames = ds._sample_collection, ds._frame_collection
     sid, staging, stamp = ObjectId(ds.first().id), ObjectId(), replace._now()
-    frames.insert_many([{**d, "_sample_id": staging, "_dataset_id": ds._doc.id, "created_at": stamp,
-                         "last_modified_at": stamp} for d in docs.frames])
+    frames.insert_many(
+        [
+            {**d, "_sample_id": staging, "_dataset_id": ds._doc.id, "created_at": stamp, "last_modified_at": stamp}
+            for d in docs.frames
+        ]
+    )
     marker = {"staging": staging, "phase": phase, "stamp": stamp, "until": stamp + timedelta(seconds=lease_s)}
     if phase == "swap":
         marker["then"] = [["$set", docs.fields]]

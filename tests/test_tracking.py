@@ -13,7 +13,9 @@ from speakerid.io.prefetch import prefetch
 from speakerid.results import UNKNOWN, FaceTable, FrameSequence, TrackResult
 from speakerid.timeline.shots import ShotCutDetector
 from speakerid.timeline.speaker import smooth_labels
-from speakerid.timeline.tracks import FaceTracker, box_iou
+from speakerid.timeline.tracks import FaceTracker
+
+pytestmark = pytest.mark.timeout(30)
 
 RNG = np.random.default_rng(0)
 _NOISE = cv2.GaussianBlur(RNG.random((240, 320)).astype(np.float32), (0, 0), 3)
@@ -74,18 +76,19 @@ def test_shot_cut_detector():
     assert not shots.is_cut(other)
 
 
-def test_box_iou():
-    a = np.array([[0, 0, 10, 10]])
-    np.testing.assert_allclose(box_iou(a, np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]])),
-                               [[1.0, 1 / 3, 0.0]])
-
-
 def _face(box, score=0.9, landmarks=None) -> Face:
     x1, y1, x2, y2 = box
     if landmarks is None:  # a frontal layout inside the box
         w, h = x2 - x1, y2 - y1
-        landmarks = np.array([[x1 + .3 * w, y1 + .4 * h], [x1 + .7 * w, y1 + .4 * h], [x1 + .5 * w, y1 + .6 * h],
-                              [x1 + .35 * w, y1 + .8 * h], [x1 + .65 * w, y1 + .8 * h]])
+        landmarks = np.array(
+            [
+                [x1 + 0.3 * w, y1 + 0.4 * h],
+                [x1 + 0.7 * w, y1 + 0.4 * h],
+                [x1 + 0.5 * w, y1 + 0.6 * h],
+                [x1 + 0.35 * w, y1 + 0.8 * h],
+                [x1 + 0.65 * w, y1 + 0.8 * h],
+            ]
+        )
     return Face(np.array(box, np.float32), score, np.asarray(landmarks, np.float32))
 
 
@@ -98,7 +101,13 @@ def test_quality_factors():
     assert frontal_factor(frontal) == pytest.approx(1.0) and frontal_factor(profile) < 0.2
     checker = (np.indices((64, 64)).sum(0) // 8 % 2 * 255).astype(np.uint8)
     blurred = cv2.GaussianBlur(checker, (0, 0), 4)
-    assert sharpness_factor(checker) == 1.0 > sharpness_factor(blurred) > sharpness_factor(np.full((64, 64), 128, np.uint8)) == 0.0
+    assert (
+        sharpness_factor(checker)
+        == 1.0
+        > sharpness_factor(blurred)
+        > sharpness_factor(np.full((64, 64), 128, np.uint8))
+        == 0.0
+    )
     frame = np.dstack([np.tile(checker, (4, 4))] * 3)
     big, small = _face([50, 50, 150, 150]), _face([50, 50, 70, 70])
     assert face_quality(frame, big) > face_quality(frame, small) > 0
@@ -149,8 +158,10 @@ def _table() -> tuple[FaceTable, dict[int, TrackResult]]:
     table.add_frame(6, 0.7)
     table.add_frame(12, 0.9)
     table.add_face(4, (0.6, 0.1, 0.1, 0.1), 0.8)
-    tracks = {t: TrackResult(t, name, name, 0.8, 0.6, 0.5, 0.9, 0, 12, 2, 1, None, 0, (0, 0, 1, 1))
-              for t, name in ((3, "ada"), (4, UNKNOWN))}
+    tracks = {
+        t: TrackResult(t, name, name, 0.8, 0.6, 0.5, 0.9, 0, 12, 2, 1, None, 0, (0, 0, 1, 1))
+        for t, name in ((3, "ada"), (4, UNKNOWN))
+    }
     return table, tracks
 
 

@@ -39,6 +39,7 @@ def split(faces):
     return split_by_image(faces.labels, 0.25, seed=0)
 
 
+@pytest.mark.slow
 def test_face_set_from_gallery_and_lfw(faces, split):
     assert len(faces.classes) == 20 and len(faces) == 156
     assert {"paul_allen", "David_Beckham", "sheldon"} <= set(faces.classes)
@@ -56,7 +57,7 @@ RUNS = [
     ("svm", "ce", None),
     ("knn", "ce", None),
     ("cnn", "ce", 30),
-    ("vgg", "ce", 20),
+    ("vgg", "ce", 35),
     ("inception", "ce", 3),
     ("mobilenet", "ce", 10),
     ("mobilenet", "center", 10),
@@ -66,7 +67,8 @@ RUNS = [
 ]
 
 
-@pytest.mark.parametrize("model,loss,epochs", RUNS, ids=[f"{m}-{l}" for m, l, _ in RUNS])
+@pytest.mark.slow
+@pytest.mark.parametrize("model,loss,epochs", RUNS, ids=[f"{m}-{loss}" for m, loss, _ in RUNS])
 def test_model_trains_beats_chance_and_round_trips(model, loss, epochs, faces, split, face_models, tmp_path):
     _, embedder = face_models
     train, val = split
@@ -81,7 +83,9 @@ def test_model_trains_beats_chance_and_round_trips(model, loss, epochs, faces, s
     loaded = load_classifier(path)
     assert loaded.classes == faces.classes and loaded.threshold == pytest.approx(trained.classifier.threshold)
     crops = faces.crops[val[:8]]
-    np.testing.assert_allclose(predict_crops(loaded, crops, embedder), predict_crops(trained.classifier, crops, embedder), atol=1e-5)
+    np.testing.assert_allclose(
+        predict_crops(loaded, crops, embedder), predict_crops(trained.classifier, crops, embedder), atol=1e-5
+    )
     assert loaded.input == ("embedding" if model in ("svm", "knn") else "crop")
 
 
@@ -94,6 +98,7 @@ def test_classifier_file_errors_are_one_line(tmp_path):
         load_classifier(tmp_path / "missing.safetensors")
 
 
+@pytest.mark.slow
 def test_cli_train_then_evaluate_open_set(roots, shared_data, tmp_path, dataset_name):
     import fiftyone as fo
 
@@ -106,8 +111,18 @@ def test_cli_train_then_evaluate_open_set(roots, shared_data, tmp_path, dataset_
     for name in UNKNOWN_PEOPLE:
         (unknown / name).symlink_to(shared_data / "lfw" / "images" / name)
     ev_out = tmp_path / "eval"
-    args = ["evaluate", str(out / "svm.safetensors"), *map(str, roots), str(unknown), *SELECT_ARGS,
-            "--out", str(ev_out), "--fo-name", dataset_name, "-q"]  # fmt: skip
+    args = [
+        "evaluate",
+        str(out / "svm.safetensors"),
+        *map(str, roots),
+        str(unknown),
+        *SELECT_ARGS,
+        "--out",
+        str(ev_out),
+        "--fo-name",
+        dataset_name,
+        "-q",
+    ]
     assert main(args) == 0
     report = json.loads((ev_out / "svm-evaluation.json").read_text())
     print(json.dumps({k: report[k] for k in ("open_set", "verification")}, indent=1))
@@ -129,11 +144,12 @@ def summary_classes(out: Path) -> list[str]:
     return json.loads((out / "svm.safetensors.json").read_text())["classes"]
 
 
+@pytest.mark.slow
 def test_faces_from_a_fiftyone_detections_dataset(shared_data, face_models, dataset_name):
     """Corrected ``faces`` detections in a FiftyOne dataset become a training set; unknowns skipped."""
     import fiftyone as fo
 
-    from speakerid.identity.enroll import load_rgb
+    from speakerid.io.images import load_rgb
     from speakerid.train.fo_source import load_face_dataset
 
     detector, embedder = face_models
@@ -143,12 +159,19 @@ def test_faces_from_a_fiftyone_detections_dataset(shared_data, face_models, data
         for path in sorted((shared_data / "gallery" / person).iterdir())[:n]:
             rgb = load_rgb(path)
             h, w = rgb.shape[:2]
-            dets = [fo.Detection(label=person if person != "amy" else "unknown",
-                                 bounding_box=[f.box[0] / w, f.box[1] / h, (f.box[2] - f.box[0]) / w, (f.box[3] - f.box[1]) / h])
-                    for f in detector.detect(rgb[None])[0][:1]]  # fmt: skip
+            dets = [
+                fo.Detection(
+                    label=person if person != "amy" else "unknown",
+                    bounding_box=[f.box[0] / w, f.box[1] / h, (f.box[2] - f.box[0]) / w, (f.box[3] - f.box[1]) / h],
+                )
+                for f in detector.detect(rgb[None])[0][:1]
+            ]
             ds.add_sample(fo.Sample(filepath=str(path), faces=fo.Detections(detections=dets)))
     faces = load_face_dataset(dataset_name, "faces", detector, embedder)
-    assert faces.classes == ["guido_van_rossum", "paul_allen"] and faces.counts() == {"guido_van_rossum": 2, "paul_allen": 2}
+    assert faces.classes == ["guido_van_rossum", "paul_allen"] and faces.counts() == {
+        "guido_van_rossum": 2,
+        "paul_allen": 2,
+    }
     assert faces.detected.all()  # every labelled box was found again, so the detector's landmarks were used
     assert faces.crops.shape == (4, 160, 160, 3)
     emb = embedder.embed(faces.crops)

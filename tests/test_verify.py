@@ -13,7 +13,8 @@ from sklearn.metrics import roc_auc_score
 
 from speakerid.cli.main import main
 from speakerid.errors import SpeakeridError
-from speakerid.faces.verify import lfw_trials, read_trials, verification_metrics, write_trials
+from speakerid.faces.roc import verification_metrics
+from speakerid.faces.trials import lfw_trials, read_trials, write_trials
 
 
 def _csv(path: Path) -> list[dict]:
@@ -21,6 +22,7 @@ def _csv(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
+@pytest.mark.slow
 def test_lfw_verification_auc(shared_data, tmp_path, capsys):
     lfw = shared_data / "lfw"
     trials, scores = tmp_path / "lfw.txt", tmp_path / "scores.csv"
@@ -50,14 +52,18 @@ def small_root(shared_data, tmp_path) -> Path:
     """Two real obama photos, a biden photo, a face-less grey image and a broken file."""
     root = tmp_path / "imgs"
     root.mkdir()
-    for name, src in (("o1.jpg", "gallery/obama/obama.jpg"), ("o2.jpg", "gallery/obama/obama2.jpg"),
-                      ("b.jpg", "gallery/biden/biden2.jpg")):
+    for name, src in (
+        ("o1.jpg", "gallery/obama/obama.jpg"),
+        ("o2.jpg", "gallery/obama/obama2.jpg"),
+        ("b.jpg", "gallery/biden/biden2.jpg"),
+    ):
         (root / name).write_bytes((shared_data / src).read_bytes())
     cv2.imwrite(str(root / "blank.png"), np.full((200, 200, 3), 127, np.uint8))
     (root / "broken.jpg").write_bytes(b"not a jpeg")
     return root
 
 
+@pytest.mark.slow
 def test_no_face_and_unreadable_are_reported(small_root, tmp_path, capsys):
     trials = tmp_path / "t.txt"
     trials.write_text("o1.jpg o2.jpg 1\no1.jpg\tb.jpg\t0\n# comment\n\nblank.png o1.jpg 0\nbroken.jpg o2.jpg 1\n")
@@ -69,14 +75,30 @@ def test_no_face_and_unreadable_are_reported(small_root, tmp_path, capsys):
     assert [r["score"] == "" for r in rows] == [False, False, False, True]
     assert float(rows[0]["score"]) > float(rows[1]["score"])  # obama-obama above obama-biden
 
-    assert main(["verify", str(trials), "--root", str(small_root), "--out", str(out), "--quiet",
-                 "--no-centre-crop", "--embedder", "sface"]) == 1
+    assert (
+        main(
+            [
+                "verify",
+                str(trials),
+                "--root",
+                str(small_root),
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-centre-crop",
+                "--embedder",
+                "sface",
+            ]
+        )
+        == 1
+    )
     report = capsys.readouterr().out
     assert "no face found, unscored: 1" in report and "pairs scored: 2 of 4" in report
     rows = _csv(out)
     assert rows[2]["score"] == "" and float(rows[0]["score"]) > float(rows[1]["score"])
 
 
+@pytest.mark.slow
 def test_unlabelled_trials_write_csv_to_stdout(small_root, tmp_path, capsys):
     trials = tmp_path / "t.txt"
     trials.write_text("o1.jpg o2.jpg\n")
@@ -86,10 +108,16 @@ def test_unlabelled_trials_write_csv_to_stdout(small_root, tmp_path, capsys):
     assert "pairs scored: 1 of 1" in captured.err
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("a.jpg b.jpg 2\n", "expected"), ("a.jpg\n", "expected"), ("a b 1 extra\n", "expected"),
-    ("# only a comment\n", "no trials"), ("a b 1\nc d\n", "some trials have a label"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("a.jpg b.jpg 2\n", "expected"),
+        ("a.jpg\n", "expected"),
+        ("a b 1 extra\n", "expected"),
+        ("# only a comment\n", "no trials"),
+        ("a b 1\nc d\n", "some trials have a label"),
+    ],
+)
 def test_bad_trials_files(tmp_path, capsys, text, problem):
     trials = tmp_path / "bad.txt"
     trials.write_text(text)

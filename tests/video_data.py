@@ -56,8 +56,11 @@ def build_dataset(name: str, videos: Path, pieces: bool = True):
                 b = min(last, a + step - 1) if step else last
                 if not step or b - a + 1 == step:  # whole pieces only
                     dets.append(fo.TemporalDetection(label=label, support=[a + 1, b + 1]))
-        dataset.add_sample(fo.Sample(
-            filepath=path, speaker_segments=fo.TemporalDetections(detections=dets),
-            speakers=fo.Classifications(classifications=[fo.Classification(label=p)
-                                                         for p in people])))
+        dataset.add_sample(
+            fo.Sample(
+                filepath=path,
+                speaker_segments=fo.TemporalDetections(detections=dets),
+                speakers=fo.Classifications(classifications=[fo.Classification(label=p) for p in people]),
+            )
+        )
     return dataset

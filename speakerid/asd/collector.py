@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from speakerid.asd.crops import (SMOOTH_HALF_SECONDS, box_geometry, face_crop,
-                                 interpolate_geometry, median_geometry)
+from speakerid.asd.crops import SMOOTH_HALF_SECONDS, box_geometry, face_crop, interpolate_geometry, median_geometry
 from speakerid.asd.decide import TrackScores, gate, synchrony_rule
 from speakerid.asd.model import AUDIO_ROWS_PER_FRAME
 from speakerid.asd.stream import GRID_FPS, AudioBuffer, FrameGrid
@@ -86,8 +85,9 @@ class ActiveSpeakerCollector:
     ``voice_gate`` / ``sync_rule``: switch the two rules off (to measure what they do).
     """
 
-    def __init__(self, scorer: ActiveSpeakerScorer, *, threshold: float = 0.5,
-                 voice_gate: bool = True, sync_rule: bool = True) -> None:
+    def __init__(
+        self, scorer: ActiveSpeakerScorer, *, threshold: float = 0.5, voice_gate: bool = True, sync_rule: bool = True
+    ) -> None:
         self.scorer = scorer
         self.threshold = threshold
         self.voice_gate = voice_gate
@@ -116,8 +116,7 @@ class ActiveSpeakerCollector:
             try:
                 self._vad = VoiceActivity(self._audio.origin)
             except ModelUnavailableError as exc:
-                self.notes.append(f"voice detector unavailable ({exc}): speaking scores are not "
-                                  "gated on voice")
+                self.notes.append(f"voice detector unavailable ({exc}): speaking scores are not gated on voice")
                 self.voice_gate = False
         if self._vad is not None:
             self._vad.push(added)
@@ -155,8 +154,11 @@ class ActiveSpeakerCollector:
     @property
     def buffered(self) -> dict[str, float]:
         """What is held for pending work now: grid frames, face crops, seconds of audio."""
-        return {"frames": len(self._frames), "crops": sum(len(t.crops) for t in self._pending()),
-                "audio_seconds": self._audio.held_seconds}
+        return {
+            "frames": len(self._frames),
+            "crops": sum(len(t.crops) for t in self._pending()),
+            "audio_seconds": self._audio.held_seconds,
+        }
 
     # -- tracks and crops ---------------------------------------------------------------------
     def _add_key(self, track_id: int, time: float, box: np.ndarray) -> None:
@@ -204,8 +206,7 @@ class ActiveSpeakerCollector:
             return
         if track.next_grid is None:
             track.next_grid = self._grid.index_at_or_after(track.first - _EDGE)
-        covered = track.last + _EDGE if track.ended and track.smoothed == track.seen \
-            else track.key_times[-1]
+        covered = track.last + _EDGE if track.ended and track.smoothed == track.seen else track.key_times[-1]
         keys_t, keys_g = np.array(track.key_times), np.array(track.key_geometry)
         if self._frames:
             track.next_grid = max(track.next_grid, min(self._frames))
@@ -252,8 +253,7 @@ class ActiveSpeakerCollector:
         end = self._audio.end_time
         if end is not None and self._vad is not None:
             end = min(end, self._vad.end_time)
-        return self._finished or (end is not None and end >= needed) \
-            or self._video_time >= needed + _AUDIO_WAIT
+        return self._finished or (end is not None and end >= needed) or self._video_time >= needed + _AUDIO_WAIT
 
     def _score_chunk(self, track: _Track, count: int) -> None:
         times = np.array(track.crop_times[:count])
@@ -266,9 +266,9 @@ class ActiveSpeakerCollector:
             asd = np.zeros(count)  # nobody can be speaking: skip the network
             sync = np.full(count, np.nan)
         else:
-            rows = mfcc(samples, SAMPLE_RATE)[:AUDIO_ROWS_PER_FRAME * count]
+            rows = mfcc(samples, SAMPLE_RATE)[: AUDIO_ROWS_PER_FRAME * count]
             asd = uniform_filter1d(self.scorer.score_crops(crops, rows), SMOOTH_FRAMES, mode="nearest")
-            sync = np.full(count, synchrony(crops, samples[:count * _FRAME_SAMPLES], SAMPLE_RATE))
+            sync = np.full(count, synchrony(crops, samples[: count * _FRAME_SAMPLES], SAMPLE_RATE))
         self._resolve(track, times, asd, sync)
 
     def _voice(self, times: np.ndarray) -> np.ndarray:
@@ -276,8 +276,14 @@ class ActiveSpeakerCollector:
             return np.zeros(len(times), np.float32)
         return self._vad.voice(times)
 
-    def _resolve(self, track: _Track, times: np.ndarray | None = None, asd: np.ndarray | None = None,
-                 sync: np.ndarray | None = None, final: bool = False) -> None:
+    def _resolve(
+        self,
+        track: _Track,
+        times: np.ndarray | None = None,
+        asd: np.ndarray | None = None,
+        sync: np.ndarray | None = None,
+        final: bool = False,
+    ) -> None:
         """Interpolate the newly scored 25 fps values at the caller's times they now cover."""
         if times is None:
             times, asd, sync = np.zeros(0), np.zeros(0), np.zeros(0)
@@ -302,8 +308,11 @@ class ActiveSpeakerCollector:
         """Drop grid frames and audio that nothing pending can need any more."""
         if not self._grid.started:
             return
-        needs = [self._grid.time(t.next_grid) for t in self._pending()
-                 if t.next_grid is not None and not (t.ended and self._cut_complete(t))]
+        needs = [
+            self._grid.time(t.next_grid)
+            for t in self._pending()
+            if t.next_grid is not None and not (t.ended and self._cut_complete(t))
+        ]
         keep_from = min(needs + [self._boxes_time - _EDGE])
         for index in [i for i, (t, _) in self._frames.items() if t < keep_from - 1e-9]:
             del self._frames[index]
@@ -316,9 +325,14 @@ class ActiveSpeakerCollector:
         for track_id, track in sorted(self._done, key=lambda item: item[1].first):
             ids.append(track_id)
             times = np.array(track.times)
-            tracks.append(TrackScores(times, np.array(track.asd, np.float64),
-                                      np.array(track.sync, np.float64),
-                                      self._voice(times).astype(np.float64)))
+            tracks.append(
+                TrackScores(
+                    times,
+                    np.array(track.asd, np.float64),
+                    np.array(track.sync, np.float64),
+                    self._voice(times).astype(np.float64),
+                )
+            )
         self.details = list(zip(ids, tracks))
         scores = [gate(t) if self.voice_gate else t.asd for t in tracks]
         if self.sync_rule:
@@ -337,8 +351,8 @@ class ActiveSpeakerCollector:
 
     def _add_notes(self, tracks: list[TrackScores]) -> None:
         if self._audio.origin is None:
-            self.notes.append("no audio reached active-speaker detection: nobody can be heard, "
-                              "so no face is marked speaking")
+            self.notes.append(
+                "no audio reached active-speaker detection: nobody can be heard, so no face is marked speaking"
+            )
         elif self.voice_gate and tracks and not any((t.voice >= VOICE_THRESHOLD).any() for t in tracks):
             self.notes.append("no voice detected while faces were visible: no face is marked speaking")
-

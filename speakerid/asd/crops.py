@@ -43,8 +43,7 @@ def smooth_geometry(times: np.ndarray, geometry: np.ndarray) -> np.ndarray:
     return np.array([median_geometry(times, geometry, t) for t in times]).reshape(-1, 3)
 
 
-def interpolate_geometry(key_times: np.ndarray, key_geometry: np.ndarray,
-                         times: np.ndarray) -> np.ndarray:
+def interpolate_geometry(key_times: np.ndarray, key_geometry: np.ndarray, times: np.ndarray) -> np.ndarray:
     """Geometry at ``times`` by linear interpolation between keyframes (held at the ends)."""
     return np.stack([np.interp(times, key_times, key_geometry[:, i]) for i in range(3)], 1)
 
@@ -58,6 +57,11 @@ def face_crop(grey: np.ndarray, geometry: np.ndarray) -> np.ndarray:
     x0 = cx - _HALF_WIDTH * s + 0.5 / scale - 0.5
     y0 = cy + _TOP * s + 0.5 / scale - 0.5
     to_source = np.array([[1 / scale, 0.0, x0], [0.0, 1 / scale, y0]])
-    return cv2.warpAffine(grey, to_source, (CROP_SIZE, CROP_SIZE),
-                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=PAD_VALUE)
+    return cv2.warpAffine(
+        grey,
+        to_source,
+        (CROP_SIZE, CROP_SIZE),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=PAD_VALUE,
+    )

@@ -35,12 +35,10 @@ class TrackScores:
 
 def gate(track: TrackScores) -> np.ndarray:
     """Network score where a voice is heard, 0 where none is (NaN stays NaN)."""
-    return np.where(track.voice >= VOICE_THRESHOLD, track.asd, np.where(np.isnan(track.asd),
-                                                                         np.nan, 0.0))
+    return np.where(track.voice >= VOICE_THRESHOLD, track.asd, np.where(np.isnan(track.asd), np.nan, 0.0))
 
 
-def synchrony_rule(tracks: Sequence[TrackScores], scores: Sequence[np.ndarray],
-                   threshold: float) -> list[np.ndarray]:
+def synchrony_rule(tracks: Sequence[TrackScores], scores: Sequence[np.ndarray], threshold: float) -> list[np.ndarray]:
     """Scores after the synchrony rule (see module doc); inputs are not modified.
 
     Two tracks compete at a time ``t`` of one of them when the other's span (first to last
@@ -63,8 +61,7 @@ def synchrony_rule(tracks: Sequence[TrackScores], scores: Sequence[np.ndarray],
             mine_sync = _rank(track.sync[inside])
             better = (rival_sync > mine_sync) | ((rival_sync == mine_sync) & (rival > score[inside]))
             loses[inside] |= (rival >= threshold) & better
-        out.append(np.where(loses & (score >= threshold), np.minimum(score, LOSER_CAP * threshold),
-                            score))
+        out.append(np.where(loses & (score >= threshold), np.minimum(score, LOSER_CAP * threshold), score))
     return out
 
 

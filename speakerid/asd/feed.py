@@ -15,9 +15,12 @@ _MARGIN = 0.3  # s decoded around the tracks: the grid frames at their ends, the
 _BATCH_FPS = 2.0  # only grey frames are needed; few sampled RGB frames keep batches small
 
 
-def feed_tracks(collector: ActiveSpeakerCollector, path: str | Path,
-                tracks: Sequence[tuple[np.ndarray, np.ndarray]],
-                audio: np.ndarray | None = None) -> list[np.ndarray]:
+def feed_tracks(
+    collector: ActiveSpeakerCollector,
+    path: str | Path,
+    tracks: Sequence[tuple[np.ndarray, np.ndarray]],
+    audio: np.ndarray | None = None,
+) -> list[np.ndarray]:
     """Score (times, boxes) tracks of ``path`` with ``collector``; one array per track.
 
     One decode of the tracks' span (video and audio in one pass, or ``audio``: 16 kHz samples
@@ -47,13 +50,20 @@ def feed_tracks(collector: ActiveSpeakerCollector, path: str | Path,
         nonlocal fed
         while fed < len(moments) and moments[fed] < before:
             t = float(moments[fed])
-            collector.add_boxes(t, {i: _box_at(times, boxes, t) for i, (times, boxes) in enumerate(spans)
-                                    if times[0] <= t <= times[-1]})
+            collector.add_boxes(
+                t, {i: _box_at(times, boxes, t) for i, (times, boxes) in enumerate(spans) if times[0] <= t <= times[-1]}
+            )
             fed += 1
 
-    for batch in read_frames(path, fps=_BATCH_FPS, batch_size=1, start=moments[0] - _MARGIN,
-                             end=moments[-1] + _MARGIN, with_grey=True,
-                             audio_rate=SAMPLE_RATE if audio is None else None):
+    for batch in read_frames(
+        path,
+        fps=_BATCH_FPS,
+        batch_size=1,
+        start=moments[0] - _MARGIN,
+        end=moments[-1] + _MARGIN,
+        with_grey=True,
+        audio_rate=SAMPLE_RATE if audio is None else None,
+    ):
         for time, chunk in batch.audio:
             collector.add_audio(time, chunk)
         for time, grey in batch.grey:
@@ -62,7 +72,7 @@ def feed_tracks(collector: ActiveSpeakerCollector, path: str | Path,
     boxes_until(np.inf)
     results = collector.finish()
     out = []
-    for index, ((times, _), (given, _)) in enumerate(zip(spans, tracks)):
+    for index, (given, _) in enumerate(tracks):
         got_times, scores = results.get(index, (np.zeros(0), np.zeros(0)))
         given = np.asarray(given, np.float64).reshape(-1)
         out.append(np.interp(given, got_times, scores) if len(got_times) else np.full(len(given), np.nan))

@@ -31,8 +31,7 @@ class FactorisedBlock(nn.Module):
         for k in (3, 5):
             p = k // 2
             if video:  # input (B, C, T, H, W)
-                first = conv(cin, cout, (1, k, k), stride=(1, 2, 2) if downsample else 1,
-                             padding=(0, p, p), bias=False)
+                first = conv(cin, cout, (1, k, k), stride=(1, 2, 2) if downsample else 1, padding=(0, p, p), bias=False)
                 temporal = conv(cout, cout, (k, 1, 1), padding=(p, 0, 0), bias=False)
             else:  # input (B, C, MFCC, time)
                 first = conv(cin, cout, (k, 1), padding=(p, 0), bias=False)
@@ -63,8 +62,12 @@ def _factorised_conv3d(conv: nn.Conv3d, x: torch.Tensor) -> torch.Tensor:
     CPU for the whole network: PyTorch's CPU conv3d is slower than conv2d for these shapes)."""
     b, c, t, h, w = x.shape
     if conv.kernel_size[0] == 1:  # spatial: frames become batch items
-        y = F.conv2d(x.transpose(1, 2).reshape(b * t, c, h, w), conv.weight[:, :, 0],
-                     stride=conv.stride[1:], padding=conv.padding[1:])
+        y = F.conv2d(
+            x.transpose(1, 2).reshape(b * t, c, h, w),
+            conv.weight[:, :, 0],
+            stride=conv.stride[1:],
+            padding=conv.padding[1:],
+        )
         return y.reshape(b, t, *y.shape[1:]).transpose(1, 2)
     y = F.conv2d(x.reshape(b, c, t, h * w), conv.weight[..., 0], padding=(conv.padding[0], 0))
     return y.reshape(b, -1, t, h, w)  # temporal: pixels become the conv's width
@@ -154,8 +157,10 @@ class LightASD(nn.Module):
     def forward(self, mfcc: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
         """``mfcc`` (B, 4T, 13) float, ``faces`` (B, T, 112, 112) grey 0..255 -> (B, T) in 0..1."""
         if mfcc.shape[1] != AUDIO_ROWS_PER_FRAME * faces.shape[1]:
-            raise ValueError(f"need {AUDIO_ROWS_PER_FRAME} MFCC rows per face frame, got "
-                             f"{mfcc.shape[1]} rows for {faces.shape[1]} frames")
+            raise ValueError(
+                f"need {AUDIO_ROWS_PER_FRAME} MFCC rows per face frame, got "
+                f"{mfcc.shape[1]} rows for {faces.shape[1]} frames"
+            )
         video = (faces.float().unsqueeze(1) / 255.0 - _GREY_MEAN) / _GREY_STD
         v = self.model.visualEncoder(video)
         a = self.model.audioEncoder(mfcc.float().unsqueeze(1).transpose(2, 3))

@@ -36,15 +36,25 @@ class ActiveSpeakerScorer:
     ``max_batch_frames`` bounds memory: about 0.4 MB of activations per frame in a batch.
     """
 
-    def __init__(self, weights: str | Path | None = None, device: str = "cpu",
-                 window_seconds: Sequence[float] = (4.0,), max_batch_frames: int = 200) -> None:
+    def __init__(
+        self,
+        weights: str | Path | None = None,
+        device: str = "cpu",
+        window_seconds: Sequence[float] = (4.0,),
+        max_batch_frames: int = 200,
+    ) -> None:
         self.model = load_light_asd(weights, device)
         self.device = device
         self.window_frames = sorted({max(1, round(w * FPS)) for w in window_seconds})
         self.max_batch_frames = max_batch_frames
 
-    def score_tracks(self, video_path: str | Path, tracks: Sequence[tuple[np.ndarray, np.ndarray]],
-                     audio: np.ndarray | None = None, **rules) -> list[np.ndarray]:
+    def score_tracks(
+        self,
+        video_path: str | Path,
+        tracks: Sequence[tuple[np.ndarray, np.ndarray]],
+        audio: np.ndarray | None = None,
+        **rules,
+    ) -> list[np.ndarray]:
         """Speaking scores (0..1, NaN where no frame was found) at each track's times.
 
         ``tracks``: (times (N,) in s on the video's PTS axis, boxes (N,4) x1,y1,x2,y2 pixels).
@@ -70,15 +80,19 @@ class ActiveSpeakerScorer:
         counts = np.zeros(len(crops))
         for length, starts in windows.items():
             for batch in _batches(starts, max(1, self.max_batch_frames // length)):
-                faces = np.stack([crops[s:s + length] for s in batch])
-                rows = np.stack([mfcc_rows[AUDIO_ROWS_PER_FRAME * s:
-                                           AUDIO_ROWS_PER_FRAME * (s + length)] for s in batch])
+                faces = np.stack([crops[s : s + length] for s in batch])
+                rows = np.stack(
+                    [mfcc_rows[AUDIO_ROWS_PER_FRAME * s : AUDIO_ROWS_PER_FRAME * (s + length)] for s in batch]
+                )
                 with torch.inference_mode():
-                    out = self.model(torch.from_numpy(rows).to(self.device),
-                                     torch.from_numpy(faces).to(self.device)).cpu().numpy()
+                    out = (
+                        self.model(torch.from_numpy(rows).to(self.device), torch.from_numpy(faces).to(self.device))
+                        .cpu()
+                        .numpy()
+                    )
                 for s, scores in zip(batch, out):
-                    total[s:s + length] += scores
-                    counts[s:s + length] += 1
+                    total[s : s + length] += scores
+                    counts[s : s + length] += 1
         return total / counts
 
     def _windows(self, n: int) -> dict[int, list[int]]:
@@ -94,4 +108,4 @@ class ActiveSpeakerScorer:
 
 
 def _batches(items: list[int], size: int) -> list[list[int]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]

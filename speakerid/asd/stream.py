@@ -115,7 +115,7 @@ class AudioBuffer:
         lo = int(round((start - self.origin) * self.rate)) - self._first
         a, b = max(lo, 0), min(lo + count, len(self._data))
         if b > a:
-            out[a - lo:b - lo] = self._data[a:b]
+            out[a - lo : b - lo] = self._data[a:b]
         return out
 
     def drop_before(self, time: float) -> None:

@@ -50,8 +50,8 @@ def voice_envelope(samples: np.ndarray, frames: int, rate: int = 16000) -> np.nd
     """(frames,) log energy of the speech band (100-4000 Hz) per 25 fps frame of ``samples``."""
     per = int(round(rate / FPS))
     block = np.zeros(frames * per, np.float64)
-    got = np.asarray(samples, np.float64)[:frames * per]
-    block[:len(got)] = got
+    got = np.asarray(samples, np.float64)[: frames * per]
+    block[: len(got)] = got
     if len(block) > 64:
         block = sosfiltfilt(_speech_band(rate), block)
     return np.log((block.reshape(frames, per) ** 2).mean(axis=1) + 1e-10)
@@ -73,9 +73,9 @@ def synchrony(crops: np.ndarray, samples: np.ndarray, rate: int = 16000) -> floa
 def _lagged_correlation(motion: np.ndarray, voice: np.ndarray, lag: int) -> float:
     """Pearson correlation of motion at t with voice at t + lag frames."""
     if lag >= 0:
-        a, b = motion[:len(motion) - lag], voice[lag:]
+        a, b = motion[: len(motion) - lag], voice[lag:]
     else:
-        a, b = motion[-lag:], voice[:len(voice) + lag]
+        a, b = motion[-lag:], voice[: len(voice) + lag]
     if a.std() < 1e-9 or b.std() < 1e-9:
         return 0.0
     return float(np.corrcoef(a, b)[0, 1])

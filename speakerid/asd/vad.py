@@ -11,14 +11,13 @@ probabilities) straight through onnxruntime. The package itself is never importe
 
 from __future__ import annotations
 
-import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
-from speakerid.errors import ModelUnavailableError
+from speakerid.weights import SILERO_VAD
 
 SAMPLE_RATE = 16000
 FRAME = 512  # samples per VAD frame (32 ms)
@@ -28,29 +27,19 @@ _STATE = (1, 1, 128)
 _MAX_FRAMES = 512  # frames per onnxruntime call (~16 s of audio)
 VOICE_THRESHOLD = 0.5  # Silero's own default speech threshold
 VOICE_PAD_SECONDS = 0.2  # a face time counts as voiced if speech is detected within +-0.2 s
-MODEL_FILE = "silero_vad_16k_sequence.onnx"
 
 
 def silero_model_path() -> Path:
     """The ONNX file inside the installed ``silero-vad`` wheel, found without importing it."""
-    spec = importlib.util.find_spec("silero_vad")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelUnavailableError("silero-vad is not installed (pip install silero-vad==6.2.3)")
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / MODEL_FILE
-    if not path.is_file():
-        raise ModelUnavailableError(f"{path}: Silero VAD weights missing from the silero-vad package")
-    return path
+    return SILERO_VAD.path()
 
 
 @lru_cache(maxsize=1)
 def _session():
-    import onnxruntime as ort
+    from speakerid.threads import onnx_session
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1  # a 300 k-parameter LSTM: threads cost more than they save
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(silero_model_path()), sess_options=options,
-                                providers=["CPUExecutionProvider"])
+    # a 300 k-parameter LSTM: more threads cost more than they save
+    return onnx_session(silero_model_path(), threads=1)
 
 
 class VoiceActivity:
@@ -87,26 +76,27 @@ class VoiceActivity:
         """Score the last partial frame, zero-padded (as Silero does)."""
         if len(self._pending):
             frame = np.zeros(FRAME, np.float32)
-            frame[:len(self._pending)] = self._pending
+            frame[: len(self._pending)] = self._pending
             self._pending = np.zeros(0, np.float32)
             self._run(frame[None])
 
     def _run(self, frames: np.ndarray) -> None:
         for lo in range(0, len(frames), _MAX_FRAMES):
-            block = frames[lo:lo + _MAX_FRAMES]
+            block = frames[lo : lo + _MAX_FRAMES]
             contexts = np.concatenate([self._context[None], block[:-1, -_CONTEXT:]])
             probs, self._h, self._c = self._session.run(
                 ["speech_probs", "hn", "cn"],
-                {"input": np.concatenate([contexts, block], axis=1), "h": self._h, "c": self._c})
+                {"input": np.concatenate([contexts, block], axis=1), "h": self._h, "c": self._c},
+            )
             self._context = block[-1, -_CONTEXT:].copy()
             if self._count + len(block) > len(self._probs):
                 self._probs = np.concatenate([self._probs, np.zeros_like(self._probs)])
-            self._probs[self._count:self._count + len(block)] = np.asarray(probs).reshape(-1)
+            self._probs[self._count : self._count + len(block)] = np.asarray(probs).reshape(-1)
             self._count += len(block)
 
     def probabilities(self) -> np.ndarray:
         """(N,) speech probability of every 32 ms frame so far."""
-        return self._probs[:self._count]
+        return self._probs[: self._count]
 
     def voice(self, times: np.ndarray, pad: float = VOICE_PAD_SECONDS) -> np.ndarray:
         """Highest speech probability within ``+-pad`` s of each time; 0 where nothing was heard.
@@ -128,7 +118,7 @@ class VoiceActivity:
         index = np.clip(index[inside], 0, len(probs) - 1)  # just outside: the nearest frame
         lo, hi = int(index.min()), int(index.max())
         first = max(lo - half, 0)
-        stretch = probs[first:hi + half + 1]
+        stretch = probs[first : hi + half + 1]
         widened = maximum_filter1d(stretch, 2 * half + 1, mode="constant", cval=0.0)
         out[inside] = widened[index - first]
         return out

@@ -40,4 +40,3 @@ def commit_outcome(sink: ResultSink, outcome: Outcome, fingerprint: str) -> None
         return
     extra = {"$set": {DONE_FIELD: fingerprint, ERROR_FIELD: None}, "$pull": {"tags": FAILED_TAG}}
     sink.write(label_docs(outcome.result), sid, extra)
-

@@ -13,8 +13,9 @@ from __future__ import annotations
 import copy
 import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from speakerid.batch.commit import DONE_FIELD, commit_outcome, ensure_fields
 from speakerid.batch.summary import JobProgress, LabelSummary
@@ -79,9 +80,16 @@ def plan(collection: Any, fingerprint: str, overwrite: bool = False) -> tuple[li
     return todo, done, ignored
 
 
-def label_dataset(dataset_or_view: Any, gallery_path: str | Path | Gallery, settings: AnnotateSettings | None = None,
-                  workers: int | None = 1, engine: str = "local", overwrite: bool = False,
-                  progress: Callable[[JobProgress], None] | None = None, address: str | None = None) -> LabelSummary:
+def label_dataset(
+    dataset_or_view: Any,
+    gallery_path: str | Path | Gallery,
+    settings: AnnotateSettings | None = None,
+    workers: int | None = 1,
+    engine: str = "local",
+    overwrite: bool = False,
+    progress: Callable[[JobProgress], None] | None = None,
+    address: str | None = None,
+) -> LabelSummary:
     """Label every video sample of a dataset or view; resumable, idempotent, crash-safe.
 
     ``workers``: processes (local) or Ray actors; None = one per CPU (of the cluster). ``address``:
@@ -103,8 +111,9 @@ def label_dataset(dataset_or_view: Any, gallery_path: str | Path | Gallery, sett
     finish_pending(root)
     spool.flush(root)
     items, skipped, ignored = plan(dataset_or_view, fingerprint, overwrite)
-    summary = LabelSummary(root.name, engine, workers, fingerprint, videos=len(items) + skipped,
-                           skipped=skipped, ignored=ignored)
+    summary = LabelSummary(
+        root.name, engine, workers, fingerprint, videos=len(items) + skipped, skipped=skipped, ignored=ignored
+    )
     sink = ResultSink(root.name, root)
     t0 = time.perf_counter()
     if progress:
@@ -124,8 +133,14 @@ def label_dataset(dataset_or_view: Any, gallery_path: str | Path | Gallery, sett
     return summary
 
 
-def _outcomes(items: list[WorkItem], gallery: Gallery, settings: AnnotateSettings, workers: int | None,
-              engine: str, address: str | None) -> Iterator[Outcome]:
+def _outcomes(
+    items: list[WorkItem],
+    gallery: Gallery,
+    settings: AnnotateSettings,
+    workers: int | None,
+    engine: str,
+    address: str | None,
+) -> Iterator[Outcome]:
     """Nothing to do starts nothing: no pool, no Ray, no model loading."""
     if not items:
         return iter(())

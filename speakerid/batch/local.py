@@ -10,12 +10,13 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import threading
-from multiprocessing.connection import wait as wait_ready
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING, Iterable, Iterator
+from multiprocessing.connection import wait as wait_ready
+from typing import TYPE_CHECKING
 
-from speakerid.batch.work import Outcome, WorkItem, label_one, limit_threads, models_for
+from speakerid.batch.work import Outcome, WorkItem, label_one, models_for, worker_settings
 from speakerid.errors import SpeakeridError
 
 if TYPE_CHECKING:
@@ -24,12 +25,13 @@ if TYPE_CHECKING:
 
 IN_FLIGHT_PER_WORKER = 2
 
-_gallery: "Gallery | None" = None
-_settings: "AnnotateSettings | None" = None
+_gallery: Gallery | None = None
+_settings: AnnotateSettings | None = None
 
 
-def run_local(items: Iterable[WorkItem], gallery: "Gallery", settings: "AnnotateSettings",
-              workers: int = 1) -> Iterator[Outcome]:
+def run_local(
+    items: Iterable[WorkItem], gallery: Gallery, settings: AnnotateSettings, workers: int = 1
+) -> Iterator[Outcome]:
     """Outcomes of ``items`` (completion order); ``workers`` > 1 runs a process pool."""
     if workers <= 1:
         models_for(settings)  # load before the first video so its time is not counted as analysis
@@ -39,12 +41,14 @@ def run_local(items: Iterable[WorkItem], gallery: "Gallery", settings: "Annotate
     yield from _run_pool(iter(items), gallery, settings, workers)
 
 
-def _run_pool(items: Iterator[WorkItem], gallery: "Gallery", settings: "AnnotateSettings",
-              workers: int) -> Iterator[Outcome]:
+def _run_pool(
+    items: Iterator[WorkItem], gallery: Gallery, settings: AnnotateSettings, workers: int
+) -> Iterator[Outcome]:
     threads = max(1, (os.cpu_count() or 1) // workers)
     # spawn, not fork: the parent holds a MongoDB client and torch thread pools
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
-                             initargs=(gallery, settings, threads)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(gallery, settings, threads)
+    ) as pool:
         pending: set[Future] = set()
         try:
             while True:
@@ -64,12 +68,11 @@ def _run_pool(items: Iterator[WorkItem], gallery: "Gallery", settings: "Annotate
                 fut.cancel()
 
 
-def _init_worker(gallery: "Gallery", settings: "AnnotateSettings", threads: int) -> None:
+def _init_worker(gallery: Gallery, settings: AnnotateSettings, threads: int) -> None:
     """Runs once per worker process: threads, models, gallery; exit if the parent is killed."""
     global _gallery, _settings
-    limit_threads(threads)
-    _gallery, _settings = gallery, settings
-    models_for(settings)
+    _gallery, _settings = gallery, worker_settings(settings, threads)
+    models_for(_settings)
     parent = mp.parent_process()
     if parent is not None:  # a SIGKILLed parent must not leave workers holding models in memory
         threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import TYPE_CHECKING, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-from speakerid.batch.work import Outcome, WorkItem, label_one, limit_threads, models_for
+from speakerid.batch.work import Outcome, WorkItem, label_one, models_for, worker_settings
 from speakerid.errors import SpeakeridError
 
 if TYPE_CHECKING:
@@ -24,10 +25,9 @@ CPUS_PER_ACTOR = 1
 class Labeller:
     """A Ray actor body: one per worker slot, holding the models for the whole job."""
 
-    def __init__(self, gallery: "Gallery", settings: "AnnotateSettings") -> None:
-        limit_threads(CPUS_PER_ACTOR)
-        self.gallery, self.settings = gallery, settings
-        models_for(settings)
+    def __init__(self, gallery: Gallery, settings: AnnotateSettings) -> None:
+        self.gallery, self.settings = gallery, worker_settings(settings, CPUS_PER_ACTOR)
+        models_for(self.settings)
 
     def label(self, item: WorkItem) -> Outcome:
         out = label_one(item, self.gallery, self.settings)
@@ -36,8 +36,13 @@ class Labeller:
         return out
 
 
-def run_ray(items: Iterable[WorkItem], gallery: "Gallery", settings: "AnnotateSettings",
-            workers: int | None = None, address: str | None = None) -> Iterator[Outcome]:
+def run_ray(
+    items: Iterable[WorkItem],
+    gallery: Gallery,
+    settings: AnnotateSettings,
+    workers: int | None = None,
+    address: str | None = None,
+) -> Iterator[Outcome]:
     """Outcomes of ``items`` (completion order) from ``workers`` actors (default: one per cluster CPU).
 
     Uses the Ray session already initialised in this process if any; otherwise connects to

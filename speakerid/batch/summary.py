@@ -1,4 +1,4 @@
-"""What a labelling job did (returned to callers, shown as a table) and its live progress."""
+"""What a labelling job did (returned to callers; the CLI shows it as a table) and its live progress."""
 
 from __future__ import annotations
 
@@ -52,34 +52,3 @@ class LabelSummary:
     def videos_per_minute(self) -> float:
         processed = self.labelled + len(self.failed)
         return 60.0 * processed / self.seconds if self.seconds > 0 else 0.0
-
-
-def print_summary(summary: LabelSummary) -> None:
-    """Rich table of the job on stderr, failures listed one per row."""
-    from rich.table import Table
-
-    from speakerid.progress import console
-
-    workers = f"{summary.workers} worker(s)" if summary.workers else "one worker per CPU"
-    table = Table(title=f"speakerid label: dataset {summary.dataset} ({summary.engine}, {workers})")
-    table.add_column("")
-    table.add_column("count", justify="right")
-    table.add_row("video samples", str(summary.videos))
-    table.add_row("labelled now", str(summary.labelled), style="green")
-    table.add_row("already done (skipped)", str(summary.skipped))
-    table.add_row("failed", str(len(summary.failed)), style="red" if summary.failed else "")
-    if summary.spooled:
-        table.add_row("kept in the spool (database failed)", str(summary.spooled), style="red")
-    if summary.ignored:
-        table.add_row("non-video samples (ignored)", str(summary.ignored))
-    table.add_row("frames analysed", str(summary.frames))
-    table.add_row("time", f"{summary.seconds:.1f} s ({summary.videos_per_minute:.1f} videos/min)")
-    console.print(table)
-    if summary.failed:
-        failures = Table(title="failed videos (tagged speakerid:failed, reason in speakerid_error)")
-        failures.add_column("video")
-        failures.add_column("reason")
-        for path, reason in summary.failed:
-            failures.add_row(path, reason.removeprefix(f"{path}: "))
-        console.print(failures)
-    console.print(f"run fingerprint {summary.fingerprint}; rerun to resume, --overwrite to relabel")

@@ -1,24 +1,25 @@
 """The unit of work every engine runs: one video in, one picklable Outcome out.
 
 Engines (in-process, process pool, Ray actors) differ only in where ``label_one`` runs; the
-driver alone touches FiftyOne. Models are cached per process so each worker loads them once.
+driver alone touches FiftyOne. Models are cached per process so each worker loads them once
+(a few settings at most: a process serves one job's settings at a time).
 """
 
 from __future__ import annotations
 
-import os
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from speakerid.errors import GalleryError, ModelUnavailableError, SpeakeridError
+from speakerid.lru import LRU
 
 if TYPE_CHECKING:
     from speakerid.identity.gallery import Gallery
     from speakerid.pipeline import AnnotateSettings, Models
     from speakerid.results import VideoResult
 
-_MODELS: dict[str, "Models"] = {}
+# Model sets kept per process (the App may alternate between two galleries' embedders).
+_MODELS: LRU[str, Models] = LRU(maxsize=2)
 
 
 @dataclass(frozen=True)
@@ -34,48 +35,45 @@ class Outcome:
     """What a worker sends back: a result, or the one-line reason the video failed."""
 
     item: WorkItem
-    result: "VideoResult | None"
+    result: VideoResult | None
     error: str | None
-    seconds: float
 
     @property
     def frames(self) -> int:
         return len(self.result.frames) if self.result else 0
 
 
-def models_for(settings: "AnnotateSettings") -> "Models":
+def models_for(settings: AnnotateSettings) -> Models:
     """Models for ``settings``, loaded once per process (workers, the plugin, repeated jobs)."""
     from speakerid.pipeline import load_models
 
     # the settings load_models reads: changing fps or the speaker rule must not reload networks
-    key = settings.model_key()
-    if key not in _MODELS:
-        _MODELS[key] = load_models(settings)
-    return _MODELS[key]
+    return _MODELS.get_or_make(settings.model_key(), lambda: load_models(settings))
 
 
-def limit_threads(threads: int) -> None:
-    """Cap intra-op threads so N workers do not oversubscribe the cores."""
-    import torch
+def worker_settings(settings: AnnotateSettings, threads: int) -> AnnotateSettings:
+    """``settings`` for one worker of a pool: ``threads`` threads (``speakerid.threads``) unless the
+    job chose its own, so N workers do not oversubscribe the cores (load_models applies them)."""
+    from speakerid import threads as thread_settings
 
-    os.environ["OMP_NUM_THREADS"] = str(threads)
-    torch.set_num_threads(threads)
+    n = settings.threads or threads
+    thread_settings.configure(n)
+    return replace(settings, threads=n)
 
 
-def label_one(item: WorkItem, gallery: "Gallery", settings: "AnnotateSettings") -> Outcome:
+def label_one(item: WorkItem, gallery: Gallery, settings: AnnotateSettings) -> Outcome:
     """Analyse one video. Bad media becomes a failed Outcome; a bad gallery or model aborts the job."""
     from speakerid.pipeline import annotate_video
 
-    t0 = time.perf_counter()
     try:
         result = annotate_video(item.filepath, gallery, settings, models_for(settings))
     except (GalleryError, ModelUnavailableError):
         raise
     except SpeakeridError as exc:
-        return Outcome(item, None, _one_line(str(exc)), time.perf_counter() - t0)
+        return Outcome(item, None, _one_line(str(exc)))
     except Exception as exc:  # noqa: BLE001 - one odd file must not stop a job over thousands
-        return Outcome(item, None, _one_line(f"{item.filepath}: {type(exc).__name__}: {exc}"), time.perf_counter() - t0)
-    return Outcome(item, result, None, time.perf_counter() - t0)
+        return Outcome(item, None, _one_line(f"{item.filepath}: {type(exc).__name__}: {exc}"))
+    return Outcome(item, result, None)
 
 
 def _one_line(text: str) -> str:

@@ -7,8 +7,10 @@ import os
 import tempfile
 from pathlib import Path
 
+from speakerid.defaults import DEFAULT_DETECTOR, DEFAULT_EMBEDDER, DEFAULT_FPS
 from speakerid.errors import SettingsError, SpeakeridError
-from speakerid.settings import AnnotateSettings
+from speakerid.faces.embedder_dims import EMBEDDING_DIMS
+from speakerid.settings import BACKENDS, CLASSIFIERS, DETECTORS, SPEAKER_MODES, AnnotateSettings
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
 
@@ -16,27 +18,58 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpe
 def add_pipeline_args(p: argparse.ArgumentParser) -> None:
     """Options of AnnotateSettings, the same for `annotate` and `label`."""
     g = p.add_argument_group("analysis")
-    g.add_argument("--gallery", required=True, help="gallery file (.sid) or folder <person>/<images> (enrolled on the fly)")
-    g.add_argument("--fps", type=float, default=5.0, help="frames analysed per second (default 5)")
+    g.add_argument(
+        "--gallery", required=True, help="gallery file (.sid) or folder <person>/<images> (enrolled on the fly)"
+    )
+    g.add_argument(
+        "--fps", type=float, default=DEFAULT_FPS, help=f"frames analysed per second (default {DEFAULT_FPS:g})"
+    )
     g.add_argument("--every", type=int, default=None, help="analyse every Nth frame instead of --fps")
     g.add_argument("--start", type=float, default=None, help="start time in seconds")
     g.add_argument("--end", type=float, default=None, help="end time in seconds")
-    g.add_argument("--backend", choices=["pyav", "decord"], default="pyav", help="video decoder (default pyav)")
-    g.add_argument("--detector", choices=["yunet", "mtcnn"], default="yunet",
-                   help="face detector: yunet (default, fast) or mtcnn")
-    g.add_argument("--embedder", default="facenet", help="face embedder: facenet (default), sface, facenet-vggface2")
+    g.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0], help=f"video decoder (default {BACKENDS[0]})")
+    g.add_argument(
+        "--detector",
+        choices=DETECTORS,
+        default=DEFAULT_DETECTOR,
+        help=f"face detector: {' or '.join(DETECTORS)} (default {DEFAULT_DETECTOR}, the fast one)",
+    )
+    g.add_argument(
+        "--embedder",
+        default=DEFAULT_EMBEDDER,
+        help=f"face embedder: {', '.join(EMBEDDING_DIMS)} (default {DEFAULT_EMBEDDER}; licences: speakerid models)",
+    )
     g.add_argument("--min-face-size", type=int, default=20, help="smallest face detected, in pixels (default 20)")
-    g.add_argument("--classifier", choices=["centroid", "knn", "svm"], default=None, help="gallery matcher (default: the gallery's)")
-    g.add_argument("--face-model", default=None,
-                   help="classifier trained by `speakerid train-faces` to use instead of the gallery's matcher")
-    g.add_argument("--threshold", type=float, default=None,
-                   help="override the gallery's calibrated unknown threshold (cosine similarity, -1..1)")
-    g.add_argument("--speaker-mode", choices=["dominant", "active"], default="dominant",
-                   help="frame speaker: dominant face, or the face judged talking (active speaker detection)")
-    g.add_argument("--keyframe-every", type=int, default=3,
-                   help="detect faces on every Nth analysed frame (and at shot cuts), track them in between (default 3)")
-    g.add_argument("--faces-per-track", type=int, default=5,
-                   help="embed each face track on at most this many of its best faces (default 5)")
+    g.add_argument("--classifier", choices=CLASSIFIERS, default=None, help="gallery matcher (default: the gallery's)")
+    g.add_argument(
+        "--face-model",
+        default=None,
+        help="classifier trained by `speakerid train-faces` to use instead of the gallery's matcher",
+    )
+    g.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="override the gallery's calibrated unknown threshold (cosine similarity, -1..1)",
+    )
+    g.add_argument(
+        "--speaker-mode",
+        choices=SPEAKER_MODES,
+        default=SPEAKER_MODES[0],
+        help="frame speaker: dominant face, or the face judged talking (active speaker detection)",
+    )
+    g.add_argument(
+        "--keyframe-every",
+        type=int,
+        default=3,
+        help="detect faces on every Nth analysed frame (and at shot cuts), track in between (default 3)",
+    )
+    g.add_argument(
+        "--faces-per-track",
+        type=int,
+        default=3,
+        help="embed each face track on at most this many of its best faces (default 3)",
+    )
     g.add_argument("--batch-size", type=int, default=16, help="frames decoded ahead per batch")
     g.add_argument("--threads", type=int, default=None, help="CPU threads (default: every core this process may use)")
 
@@ -46,11 +79,22 @@ def settings_from_args(args: argparse.Namespace) -> AnnotateSettings:
     naming the option as typed (AnnotateSettings does the checking, for every caller)."""
     try:
         return AnnotateSettings(
-            fps=None if args.every else args.fps, every=args.every, start=args.start, end=args.end,
-            backend=args.backend, detector=args.detector, embedder=args.embedder, min_face_size=args.min_face_size,
-            classifier=args.classifier, threshold=args.threshold, speaker_mode=args.speaker_mode,
-            keyframe_every=args.keyframe_every, faces_per_track=args.faces_per_track,
-            batch_size=args.batch_size, threads=args.threads, face_model=args.face_model,
+            fps=None if args.every else args.fps,
+            every=args.every,
+            start=args.start,
+            end=args.end,
+            backend=args.backend,
+            detector=args.detector,
+            embedder=args.embedder,
+            min_face_size=args.min_face_size,
+            classifier=args.classifier,
+            threshold=args.threshold,
+            speaker_mode=args.speaker_mode,
+            keyframe_every=args.keyframe_every,
+            faces_per_track=args.faces_per_track,
+            batch_size=args.batch_size,
+            threads=args.threads,
+            face_model=args.face_model,
         )
     except SettingsError as exc:
         raise SpeakeridError(f"--{exc.option.replace('_', '-')}: {exc.problem}") from None

@@ -11,8 +11,8 @@ import pkgutil
 import sys
 
 from speakerid import __version__
-from speakerid.errors import SpeakeridError
 from speakerid.cli import commands
+from speakerid.errors import SpeakeridError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 

@@ -17,10 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speakerid.explain.specs import ATTACKS as METHODS
+from speakerid.explain.specs import DEFAULT_BUDGET
 from speakerid.train.inputs import to_uint8
-
-DEFAULT_BUDGET = 0.025
-METHODS = ("pgd", "fgsm")
 
 
 class BudgetExceeded(AssertionError):
@@ -80,9 +79,13 @@ def _grid(x: torch.Tensor) -> torch.Tensor:
 
 
 def attack(
-    model: nn.Module, images: np.ndarray, labels: np.ndarray, method: str = "pgd", budget: float = DEFAULT_BUDGET,
+    model: nn.Module,
+    images: np.ndarray,
+    labels: np.ndarray,
+    method: str = "pgd",
+    budget: float = DEFAULT_BUDGET,
     steps: int = 20,
-) -> AttackResult:  # fmt: skip
+) -> AttackResult:
     """Untargeted attack on (N,S,S,3) uint8 images at the model's input size."""
     if method not in METHODS:
         raise ValueError(f"unknown attack {method!r}; choose from {', '.join(METHODS)}")
@@ -113,8 +116,17 @@ def attack(
     if change > levels:
         raise BudgetExceeded(f"perturbation of {change} levels exceeds the budget of {levels}")
     idx = torch.arange(len(y))
-    return AttackResult(images, perturbed, np.asarray(labels), after.argmax(1).numpy(), before[idx, y].numpy(),
-                        after[idx, y].numpy(), after.max(1).values.numpy(), levels, change)  # fmt: skip
+    return AttackResult(
+        images,
+        perturbed,
+        np.asarray(labels),
+        after.argmax(1).numpy(),
+        before[idx, y].numpy(),
+        after[idx, y].numpy(),
+        after.max(1).values.numpy(),
+        levels,
+        change,
+    )
 
 
 def correctly_classified(model: nn.Module, images: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-REDUCERS = ("pca", "tsne", "umap")
+from speakerid.explain.specs import REDUCERS
 
 
 def _fresh(ds: Any, key: str) -> None:
@@ -21,7 +21,9 @@ def _fresh(ds: Any, key: str) -> None:
         ds.delete_brain_run(key)
 
 
-def embedding_maps(ds: Any, paths: list[str], embeddings: np.ndarray, methods: tuple[str, ...], prefix: str) -> dict[str, np.ndarray]:
+def embedding_maps(
+    ds: Any, paths: list[str], embeddings: np.ndarray, methods: tuple[str, ...], prefix: str
+) -> dict[str, np.ndarray]:
     """One Brain visualization run per method (``<prefix>_<method>``); the (N,2) points of each."""
     import fiftyone.brain as fob
 
@@ -34,13 +36,16 @@ def embedding_maps(ds: Any, paths: list[str], embeddings: np.ndarray, methods: t
         _fresh(ds, key)
         extra = {"perplexity": float(min(30, (len(paths) - 1) / 3))} if method == "tsne" else {}
         extra |= {"n_neighbors": int(min(15, len(paths) - 1))} if method == "umap" else {}
-        res = fob.compute_visualization(view, embeddings=embeddings, method=method, brain_key=key, num_dims=2, seed=0,
-                                        verbose=False, **extra)  # fmt: skip
+        res = fob.compute_visualization(
+            view, embeddings=embeddings, method=method, brain_key=key, num_dims=2, seed=0, verbose=False, **extra
+        )
         out[method] = np.asarray(res.points)
     return out
 
 
-def similar_faces(ds: Any, paths: list[str], embeddings: np.ndarray, query: int, k: int, prefix: str) -> tuple[list[str], list[str]]:
+def similar_faces(
+    ds: Any, paths: list[str], embeddings: np.ndarray, query: int, k: int, prefix: str
+) -> tuple[list[str], list[str]]:
     """Filepaths of the ``k`` faces nearest to and farthest from face ``query`` (cosine).
 
     Also saved on the dataset as views ``<prefix>-nearest`` and ``<prefix>-farthest``.

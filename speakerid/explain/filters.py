@@ -40,6 +40,7 @@ def filter_images(
     """(K,size,size,3) uint8: one activation-maximising image per filter index of ``layer``."""
     x = start_images(len(filters), size, seed).requires_grad_(True)
     acts: dict[str, torch.Tensor] = {}
+
     def stop(_m: nn.Module, _i: tuple, out: torch.Tensor) -> None:
         acts["out"] = out
         raise _Reached

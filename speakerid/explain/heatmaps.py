@@ -3,9 +3,10 @@
 The model is given a *context window*: a square around the detected face, ``context`` times
 the face's size (default 1.5: the face box covers 44 % of it, against 83 % in the embedder's
 own crop), so hair, clothes and scenery compete with the face for attribution. Wider windows
-shrink the face below what the networks were trained on and their predictions fall apart. ``inside`` measures how much of the positive attribution
-mass falls inside the face box: a model that looks at faces scores high, one that learned the
-background (reference 000's full-image CNN) scores low. Maps are also placed back into the
+shrink the face below what the networks were trained on and their predictions fall apart.
+``inside`` measures how much of the positive attribution mass falls inside the face box: a
+model that looks at faces scores high, one that learned the background (reference 000's
+full-image CNN) scores low. Maps are also placed back into the
 photo's pixel grid for ``fo.Heatmap``.
 """
 
@@ -21,10 +22,9 @@ from speakerid.explain.gradcam import gradcam_map
 from speakerid.explain.model import Explainable
 from speakerid.explain.occlusion import occlusion_map
 from speakerid.explain.saliency import saliency_map
+from speakerid.explain.specs import DEFAULT_CONTEXT
+from speakerid.explain.specs import HEATMAP_METHODS as METHODS
 from speakerid.train.inputs import to_input
-
-METHODS = ("saliency", "occlusion", "gradcam")
-DEFAULT_CONTEXT = 1.5
 
 
 @dataclass
@@ -61,8 +61,9 @@ def _window_matrix(window: np.ndarray, size: int) -> np.ndarray:
 
 def window_image(rgb: np.ndarray, window: np.ndarray, size: int) -> np.ndarray:
     """The window resampled to (size,size,3); beyond the photo edge its border pixels repeat."""
-    return cv2.warpAffine(rgb, _window_matrix(window, size), (size, size), flags=cv2.INTER_AREA,
-                          borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    return cv2.warpAffine(
+        rgb, _window_matrix(window, size), (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
 def in_photo(attr: np.ndarray, window: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -111,7 +112,9 @@ def explain_face(
     with torch.no_grad():
         probs = torch.softmax(model.module(x), 1)[0]
     winner = model.classes[int(probs.argmax())]
-    out = FaceExplanation(np.asarray(box, np.float32), window, target, model.classes[target], float(probs[target]), winner, img)
+    out = FaceExplanation(
+        np.asarray(box, np.float32), window, target, model.classes[target], float(probs[target]), winner, img
+    )
     inner = out.box_in_window()
     for method in methods:
         out.maps[method] = attribution(model, method, x, target)

@@ -38,7 +38,7 @@ class SvmOnEmbeddings(nn.Module):
             self.linear.bias.copy_(torch.from_numpy(intercept) * temperature)
         self.eval()
 
-    def train(self, mode: bool = True) -> "SvmOnEmbeddings":
+    def train(self, mode: bool = True) -> SvmOnEmbeddings:
         """Always inference mode: the embedder's network is shared with the embedder itself, and
         batch-norm in training mode would silently change every embedding it makes afterwards."""
         return super().train(False)
@@ -61,7 +61,7 @@ class Explainable:
     classes: list[str]
 
 
-def _check_preprocessing(embedder: "Embedder", normalize: Normalize) -> None:
+def _check_preprocessing(embedder: Embedder, normalize: Normalize) -> None:
     """Our in-graph normalisation must reproduce the embedder's own ``preprocess`` exactly."""
     crop = np.random.default_rng(0).integers(0, 256, (1, embedder.input_size, embedder.input_size, 3), np.uint8)
     ours = normalize(torch.from_numpy(crop).permute(0, 3, 1, 2).float() / 255)
@@ -69,14 +69,18 @@ def _check_preprocessing(embedder: "Embedder", normalize: Normalize) -> None:
         raise ModelUnavailableError(f"{embedder.name}: its preprocessing is not the facenet standardisation")
 
 
-def explainable(clf: EmbeddingClassifier | NetClassifier, embedder: "Embedder | None" = None) -> Explainable:
+def explainable(clf: EmbeddingClassifier | NetClassifier, embedder: Embedder | None = None) -> Explainable:
     """Wrap ``clf`` (a trained net, or an SVM on a torch embedder's embeddings) for explanations."""
     if isinstance(clf, NetClassifier):
         net = clf.net.eval()
         return Explainable(net, net.input_size, net.cam_layer(), net.conv_layers(), clf.classes)
     if clf.kind != "svm":
         raise ModelUnavailableError("a kNN classifier has no gradients: explain an svm or a trained net")
-    if embedder is None or embedder.module is None or (embedder.name, embedder.version) != (clf.embedder, clf.embedder_version):
+    if (
+        embedder is None
+        or embedder.module is None
+        or (embedder.name, embedder.version) != (clf.embedder, clf.embedder_version)
+    ):
         raise ModelUnavailableError(f"explaining this svm needs the torch network of embedder {clf.embedder}")
     model = SvmOnEmbeddings(embedder.module, clf.arrays["coef"], clf.arrays["intercept"], clf.temperature)
     _check_preprocessing(embedder, model.normalize)

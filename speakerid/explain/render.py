@@ -29,7 +29,9 @@ def draw_box(image: np.ndarray, box: np.ndarray, colour: tuple[int, int, int] = 
     return out
 
 
-def image_grid(images: list[np.ndarray], titles: list[str] | None = None, ncols: int = 4, cell: int = 128) -> Image.Image:
+def image_grid(
+    images: list[np.ndarray], titles: list[str] | None = None, ncols: int = 4, cell: int = 128
+) -> Image.Image:
     """Images resized to ``cell`` px squares in rows of ``ncols``, each with a one-line title."""
     titles = titles or [""] * len(images)
     ncols = max(1, min(ncols, len(images)))

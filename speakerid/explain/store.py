@@ -20,7 +20,9 @@ def heatmap_field(method: str) -> str:
     return f"{method}_heatmap"
 
 
-def store_explanation(ds: Any, image_path: str | Path, shape: tuple[int, int], expl: FaceExplanation, out_dir: str | Path) -> Any:
+def store_explanation(
+    ds: Any, image_path: str | Path, shape: tuple[int, int], expl: FaceExplanation, out_dir: str | Path
+) -> Any:
     """Add/update the photo's sample: the face as fo.Detection, one fo.Heatmap per method.
 
     ``shape`` is the (height, width) of the photo grid ``expl`` was computed on. Maps are
@@ -35,8 +37,9 @@ def store_explanation(ds: Any, image_path: str | Path, shape: tuple[int, int], e
     new = sample is None
     sample = sample or fo.Sample(filepath=path)
     x1, y1, x2, y2 = (float(v) for v in expl.box)
-    sample[FACE_FIELD] = fo.Detection(label=expl.target_name, bounding_box=[x1 / w, y1 / h, (x2 - x1) / w, (y2 - y1) / h],
-                                      confidence=expl.probability)  # fmt: skip
+    sample[FACE_FIELD] = fo.Detection(
+        label=expl.target_name, bounding_box=[x1 / w, y1 / h, (x2 - x1) / w, (y2 - y1) / h], confidence=expl.probability
+    )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for method, attr in expl.maps.items():

@@ -21,8 +21,7 @@ def similarity_to_template(landmarks: np.ndarray, size: int = 112, template: np.
     """2x3 similarity transform (rotation, uniform scale, shift) taking ``landmarks`` to
     ``template`` (given for a 112 px crop, scaled to ``size``)."""
     dst = np.asarray(template, np.float32) * (size / 112.0)
-    matrix, _ = cv2.estimateAffinePartial2D(np.asarray(landmarks, np.float32).reshape(5, 2), dst,
-                                            method=cv2.LMEDS)
+    matrix, _ = cv2.estimateAffinePartial2D(np.asarray(landmarks, np.float32).reshape(5, 2), dst, method=cv2.LMEDS)
     if matrix is None:  # degenerate landmarks, e.g. all on one point
         raise ValueError("landmarks are degenerate: cannot align the face")
     return matrix

@@ -12,10 +12,14 @@ from typing import Protocol
 
 import numpy as np
 
+from speakerid.defaults import DEFAULT_DETECTOR
 from speakerid.faces.align import ARCFACE_112
 
 DETECTORS = ("yunet", "mtcnn")
-DEFAULT_DETECTOR = "yunet"
+# Where five landmarks sit inside a square face box (x, y as fractions of its side): the ArcFace
+# template, and MTCNN's mean layout inside its own boxes (for boxes drawn without landmarks).
+ARCFACE_LAYOUT = ARCFACE_112 / 112.0
+MTCNN_LAYOUT = np.array([[0.31, 0.40], [0.69, 0.40], [0.50, 0.58], [0.35, 0.78], [0.65, 0.78]], np.float32)
 
 
 @dataclass(eq=False)  # numpy fields: compare faces by identity
@@ -80,10 +84,15 @@ def main_face(faces: list[Face], height: int, width: int, centre_weight: float =
     return max(faces, key=weight, default=None)
 
 
-def centre_face(height: int, width: int, fraction: float = 0.5) -> Face:
+def box_face(box: np.ndarray, score: float = 0.0, layout: np.ndarray = MTCNN_LAYOUT) -> Face:
+    """A Face for a box found without landmarks: ``layout``'s landmark positions inside it."""
+    box = np.asarray(box, np.float32)
+    return Face(box=box, score=score, landmarks=(box[:2] + layout * (box[2:] - box[:2])).astype(np.float32))
+
+
+def centre_face(height: int, width: int, fraction: float = 0.5, layout: np.ndarray = ARCFACE_LAYOUT) -> Face:
     """A stand-in for a centred portrait where nothing was detected: the central square (side
-    ``fraction`` of the short side) with ArcFace-template landmarks, so any embedder can crop it."""
+    ``fraction`` of the short side) with ``layout``'s landmarks, so any embedder can crop it."""
     side = fraction * min(height, width)
     x1, y1 = (width - side) / 2, (height - side) / 2
-    landmarks = ARCFACE_112 / 112.0 * side + np.array([x1, y1], np.float32)
-    return Face(np.array([x1, y1, x1 + side, y1 + side], np.float32), 0.0, landmarks.astype(np.float32))
+    return box_face(np.array([x1, y1, x1 + side, y1 + side]), 0.0, layout)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from speakerid.faces.detect import Detector, Face
 
 
-def detect_downscaled(detector: "Detector", frames: np.ndarray, max_side: int) -> list[list["Face"]]:
+def detect_downscaled(detector: Detector, frames: np.ndarray, max_side: int) -> list[list[Face]]:
     """``detector.detect`` on frames shrunk so their longest side is at most ``max_side``."""
     h, w = frames.shape[1:3]
     scale = min(1.0, max_side / max(h, w))

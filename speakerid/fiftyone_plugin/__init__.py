@@ -15,8 +15,18 @@ from .panel import SpeakersPanel
 from .review import ApplyReview, ReviewLowConfidence
 from .search import SearchByText
 
-OPERATORS = (AnnotateVideos, EnrollSpeakers, ReviewLowConfidence, ApplyReview, SearchByText, ExplainFace,
-             ClusterUnknowns, NameCluster, IndexFaces, SpeakersPanel)
+OPERATORS = (
+    AnnotateVideos,
+    EnrollSpeakers,
+    ReviewLowConfidence,
+    ApplyReview,
+    SearchByText,
+    ExplainFace,
+    ClusterUnknowns,
+    NameCluster,
+    IndexFaces,
+    SpeakersPanel,
+)
 
 
 def register(p) -> None:

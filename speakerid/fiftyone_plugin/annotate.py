@@ -7,8 +7,9 @@ refresh.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
@@ -30,8 +31,12 @@ def settings_from_params(params: dict, gallery_path: str) -> AnnotateSettings:
         raise SpeakeridError(f"fps must be positive, got {fps}")
     path = Path(gallery_path).expanduser()
     embedder = Gallery.load(path).embedder if path.is_file() else "facenet"
-    return AnnotateSettings(fps=fps, embedder=embedder, speaker_mode=params.get("speaker_mode") or "dominant",
-                            threshold=params.get("threshold"))
+    return AnnotateSettings(
+        fps=fps,
+        embedder=embedder,
+        speaker_mode=params.get("speaker_mode") or "dominant",
+        threshold=params.get("threshold"),
+    )
 
 
 class AnnotateVideos(foo.Operator):
@@ -54,15 +59,25 @@ class AnnotateVideos(foo.Operator):
     def resolve_input(self, ctx) -> types.Property:
         inputs = types.Object()
         target = ctx.target_view()
-        gallery_input(ctx, inputs, label="Gallery", folder_ok=True,
-                      description="a .sid gallery file (speakerid enroll) or a folder <person>/<images>")
+        gallery_input(
+            ctx,
+            inputs,
+            label="Gallery",
+            folder_ok=True,
+            description="a .sid gallery file (speakerid enroll) or a folder <person>/<images>",
+        )
         inputs.float("fps", label="Frames analysed per second", default=5.0, min=0.1, max=60.0)
         mode = types.RadioGroup()
         mode.add_choice("dominant", label="dominant face")
         mode.add_choice("active", label="active speaker (lips + audio)")
         inputs.enum("speaker_mode", mode.values(), default="dominant", label="Frame speaker", view=mode)
-        inputs.float("threshold", label="Unknown threshold (optional)", min=-1.0, max=1.0,
-                      description="override the gallery's calibrated similarity threshold")
+        inputs.float(
+            "threshold",
+            label="Unknown threshold (optional)",
+            min=-1.0,
+            max=1.0,
+            description="override the gallery's calibrated similarity threshold",
+        )
         inputs.bool("skip_done", default=True, label="Skip videos already labelled with these settings")
         if ctx.dataset is not None and ctx.dataset.media_type != "video":
             prop = inputs.view("not_video", types.Error(label="speakerid needs a video dataset"))
@@ -84,8 +99,9 @@ class AnnotateVideos(foo.Operator):
         labelled, skipped, failed = 0, 0, []
         for i, sample_id in enumerate(ids):
             yield from _progress(ctx, i / len(ids), f"video {i + 1}/{len(ids)}")
-            summary = label_dataset(view.select(sample_id), gallery, settings,
-                                    overwrite=not ctx.params.get("skip_done", True))
+            summary = label_dataset(
+                view.select(sample_id), gallery, settings, overwrite=not ctx.params.get("skip_done", True)
+            )
             labelled, skipped = labelled + summary.labelled, skipped + summary.skipped
             failed += [f"{Path(p).name}: {why}" for p, why in summary.failed]
         if labelled or skipped:  # the panel and the forms open this gallery from now on
@@ -96,8 +112,9 @@ class AnnotateVideos(foo.Operator):
             raise SpeakeridError(f"no video could be annotated: {failed[0]}")
         if not ctx.delegated:
             yield ctx.ops.reload_dataset()
-            yield ctx.ops.notify(f"speakerid: {text}" + (f" ({failed[0]})" if failed else ""),
-                                 variant="warning" if failed else "success")
+            yield ctx.ops.notify(
+                f"speakerid: {text}" + (f" ({failed[0]})" if failed else ""), variant="warning" if failed else "success"
+            )
 
 
 def _progress(ctx: Any, fraction: float, label: str) -> Iterator[Any]:

@@ -43,10 +43,15 @@ class ClusterUnknowns(foo.Operator):
 
     def resolve_input(self, ctx) -> types.Property:
         inputs = types.Object()
-        inputs.float("min_similarity", label="Same person from similarity", min=-1.0, max=1.0,
-                     default=default_similarity(ctx.dataset),
-                     description="average cosine similarity of two groups of tracks to be joined "
-                                 "(default: the gallery's unknown threshold)")
+        inputs.float(
+            "min_similarity",
+            label="Same person from similarity",
+            min=-1.0,
+            max=1.0,
+            default=default_similarity(ctx.dataset),
+            description="average cosine similarity of two groups of tracks to be joined "
+            "(default: the gallery's unknown threshold)",
+        )
         return types.Property(inputs, view=types.View(label="Find recurring strangers"))
 
     def execute(self, ctx) -> dict:
@@ -58,8 +63,7 @@ class ClusterUnknowns(foo.Operator):
         if not ctx.delegated:
             ctx.ops.reload_dataset()
         notify(ctx, message)
-        return {"clusters": len(clusters), "recurring": recurring,
-                "sizes": {c.id: len(c.tracks) for c in clusters}}
+        return {"clusters": len(clusters), "recurring": recurring, "sizes": {c.id: len(c.tracks) for c in clusters}}
 
 
 class NameCluster(foo.Operator):
@@ -80,8 +84,9 @@ class NameCluster(foo.Operator):
         for c in clusters:
             choices.add_choice(c.id, label=f"cluster {c.id}: {len(c.tracks)} track(s), {c.screen_time:.1f} s")
         if clusters:
-            inputs.enum("cluster", choices.values(), default=clusters[0].id, label="Cluster", view=choices,
-                        required=True)
+            inputs.enum(
+                "cluster", choices.values(), default=clusters[0].id, label="Cluster", view=choices, required=True
+            )
         else:
             prop = inputs.view("none", types.Warning(label="no clusters yet: run 'find recurring strangers' first"))
             invalid(prop, "no clusters")
@@ -93,10 +98,13 @@ class NameCluster(foo.Operator):
         return types.Property(inputs, view=types.View(label="Name a cluster"))
 
     def execute(self, ctx) -> dict:
-        named = name_cluster(ctx.dataset, int(ctx.params["cluster"]), ctx.params.get("name") or "",
-                             ctx.params["gallery"])
+        named = name_cluster(
+            ctx.dataset, int(ctx.params["cluster"]), ctx.params.get("name") or "", ctx.params["gallery"]
+        )
         remember_gallery(ctx.dataset, None, named.gallery)
         if not ctx.delegated:
             ctx.ops.reload_dataset()  # the grid and an open modal show the new names
-        notify(ctx, f"{named.name}: {named.tracks} track(s) and {named.faces} face(s) named; enrolled in {named.gallery}")
+        notify(
+            ctx, f"{named.name}: {named.tracks} track(s) and {named.faces} face(s) named; enrolled in {named.gallery}"
+        )
         return {"name": named.name, "tracks": named.tracks, "faces": named.faces, "gallery": str(named.gallery)}

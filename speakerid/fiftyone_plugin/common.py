@@ -36,8 +36,9 @@ def gallery_problem(path: str | None, *, folder_ok: bool = False, missing_ok: bo
     return None
 
 
-def gallery_input(ctx: Any, inputs: Any, label: str = "Gallery file (.sid)", description: str | None = None,
-                  **rules: bool) -> None:
+def gallery_input(
+    ctx: Any, inputs: Any, label: str = "Gallery file (.sid)", description: str | None = None, **rules: bool
+) -> None:
     """The gallery field of every form: defaults to the dataset's gallery, checked as typed.
 
     ``rules`` go to :func:`gallery_problem` (``folder_ok``, ``missing_ok``).

@@ -57,7 +57,9 @@ class EnrollSpeakers(foo.Operator):
         inputs.enum("source", source.values(), default=default_source, label="Enroll from", view=source)
         if ctx.params.get("source", default_source) == "folder":
             folder = ctx.params.get("folder")
-            prop = inputs.str("folder", label="Folder", required=True, description="one sub-folder of photos per person")
+            prop = inputs.str(
+                "folder", label="Folder", required=True, description="one sub-folder of photos per person"
+            )
             if folder and not Path(folder).expanduser().is_dir():
                 invalid(prop, f"{folder}: folder not found")
         else:

@@ -41,8 +41,9 @@ def gallery_svm(gallery: Any, embedder: Any) -> Any:
 
     _, model, _ = explain_modules()
     groups = np.unique([s.removesuffix("#flip") for s in gallery.sources], return_inverse=True)[1]
-    clf = fit_embedding_classifier("svm", gallery.embeddings, gallery.person, groups, gallery.names,
-                                   (gallery.embedder, gallery.embedder_version))
+    clf = fit_embedding_classifier(
+        "svm", gallery.embeddings, gallery.person, groups, gallery.names, (gallery.embedder, gallery.embedder_version)
+    )
     return model.explainable(clf, embedder)
 
 
@@ -68,10 +69,20 @@ def explain_selected(dataset: Any, ref: dict, gallery_path: str, method: str) ->
     photo = heatmaps.in_photo(attr, exp.window, h, w)
     _store_heatmap(sample, ref["frame_number"], photo)
     png = cache_dir("explain") / f"{ref['label_id']}-{method}.png"
-    render.save_png(render.image_grid([exp.window_image, render.overlay(exp.window_image, attr)],
-                                      [exp.target_name, method], ncols=2, cell=160), png)
-    return {"heatmap": str(png), "person": exp.target_name, "probability": round(exp.probability, 4),
-            "inside_face": round(exp.inside[method], 4), "method": method, "field": f"frames.{HEATMAP_FIELD}"}
+    render.save_png(
+        render.image_grid(
+            [exp.window_image, render.overlay(exp.window_image, attr)], [exp.target_name, method], ncols=2, cell=160
+        ),
+        png,
+    )
+    return {
+        "heatmap": str(png),
+        "person": exp.target_name,
+        "probability": round(exp.probability, 4),
+        "inside_face": round(exp.inside[method], 4),
+        "method": method,
+        "field": f"frames.{HEATMAP_FIELD}",
+    }
 
 
 def _face(sample: Any, ref: dict) -> Any:

@@ -35,8 +35,12 @@ class IndexFaces(foo.Operator):
         inputs = types.Object()
         inputs.bool("map", default=True, label="Also compute the faces map for the Embeddings panel")
         inputs.bool("show", default=True, label="Show the faces (one patch per face) when done")
-        inputs.view("how", types.Notice(label=f"brain keys: {FACE_INDEX} (similarity), {FACE_MAP} (map); "
-                                              "every face gets its track's embedding"))
+        inputs.view(
+            "how",
+            types.Notice(
+                label=f"brain keys: {FACE_INDEX} (similarity), {FACE_MAP} (map); every face gets its track's embedding"
+            ),
+        )
         return types.Property(inputs, view=types.View(label="Index faces"))
 
     def execute(self, ctx) -> dict:
@@ -47,5 +51,11 @@ class IndexFaces(foo.Operator):
             if ctx.params.get("show", True):
                 ctx.ops.set_view(faces_view(ctx.dataset))
         notify(ctx, f"{built.faces} faces indexed ({built.frames} frames); select a face, then sort by similarity")
-        return {"faces": built.faces, "frames": built.frames, "written": built.written,
-                "without_embedding": built.without_embedding, "brain_key": built.brain_key, "map_key": built.map_key}
+        return {
+            "faces": built.faces,
+            "frames": built.frames,
+            "written": built.written,
+            "without_embedding": built.without_embedding,
+            "brain_key": built.brain_key,
+            "map_key": built.map_key,
+        }

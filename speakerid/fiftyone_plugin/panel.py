@@ -62,8 +62,8 @@ class SpeakersPanel(foo.Panel):
             icon="record_voice_over",
             surfaces="grid modal",
             help_markdown="speakerid: the speaker timeline of the current video, screen time per speaker in the "
-                          "current view, recurring strangers to name, and the gallery. Click a bar or row to play "
-                          "a segment, a speaker for all their clips, a cluster for its tracks.",
+            "current view, recurring strangers to name, and the gallery. Click a bar or row to play "
+            "a segment, a speaker for all their clips, a cluster for its tracks.",
         )
 
     # --- events -----------------------------------------------------------------------------
@@ -195,9 +195,16 @@ class SpeakersPanel(foo.Panel):
         totals = screen_time_totals(videos_of(ctx))
         timeline, timeline_layout = pv.timeline_plot(sample if has_segments else None)
         chart, chart_layout = pv.screen_time_plot(totals)
-        ctx.panel.set_state({"video_id": video, "timeline_md": title, "segments": segments,
-                             "screen_time": pv.screen_time_rows(totals), "timeline_layout": timeline_layout,
-                             "screen_time_layout": chart_layout})
+        ctx.panel.set_state(
+            {
+                "video_id": video,
+                "timeline_md": title,
+                "segments": segments,
+                "screen_time": pv.screen_time_rows(totals),
+                "timeline_layout": timeline_layout,
+                "screen_time_layout": chart_layout,
+            }
+        )
         ctx.panel.set_data({"timeline_plot": timeline, "screen_time_plot": chart})
 
     def _show_clusters(self, ctx) -> None:
@@ -206,24 +213,37 @@ class SpeakersPanel(foo.Panel):
         choice = int(choice) if choice not in (None, "") else None
         if choice not in {c.id for c in clusters}:
             choice = clusters[0].id if clusters else None
-        ctx.panel.set_state({"clusters": pv.cluster_rows(clusters), "clusters_md": pv.clusters_markdown(clusters),
-                             "cluster_choice": None if choice is None else str(choice)})
+        ctx.panel.set_state(
+            {
+                "clusters": pv.cluster_rows(clusters),
+                "clusters_md": pv.clusters_markdown(clusters),
+                "cluster_choice": None if choice is None else str(choice),
+            }
+        )
 
     def render(self, ctx) -> types.Property:
         panel = types.Object()
         panel.md(ctx.panel.get_state("timeline_md") or "**Speaker timeline**", name="timeline_md")
-        panel.plot("timeline_plot", layout=ctx.panel.get_state("timeline_layout") or {},
-                   config={"displayModeBar": False}, on_click=self.on_timeline_click)
-        panel.plot("screen_time_plot", layout=ctx.panel.get_state("screen_time_layout") or {},
-                   config={"displayModeBar": False}, on_click=self.on_speaker_click)
+        panel.plot(
+            "timeline_plot",
+            layout=ctx.panel.get_state("timeline_layout") or {},
+            config={"displayModeBar": False},
+            on_click=self.on_timeline_click,
+        )
+        panel.plot(
+            "screen_time_plot",
+            layout=ctx.panel.get_state("screen_time_layout") or {},
+            config={"displayModeBar": False},
+            on_click=self.on_speaker_click,
+        )
         buttons = panel.h_stack("buttons", align_x="left")
         buttons.btn("refresh", label="Refresh", icon="refresh", on_click=self.on_refresh)
         buttons.btn("all_videos", label="Back to all videos", on_click=self.on_all_videos)
         buttons.btn("index_faces", label="Index faces", on_click=self.on_index_faces)
-        self._render_clusters(ctx, panel)
         panel.md("**Gallery**", name="gallery_title")
-        panel.str("gallery", label="Gallery file (.sid)", on_change=self.on_gallery_change)
         panel.md(ctx.panel.get_state("gallery_md") or "", name="gallery_md")
+        panel.str("gallery", label="Gallery file (.sid)", on_change=self.on_gallery_change)
+        self._render_clusters(ctx, panel)
         self._render_tables(panel)
         return types.Property(panel, view=types.GridView(orientation="vertical", height=100, width=100))
 
@@ -237,21 +257,39 @@ class SpeakersPanel(foo.Panel):
             choice = types.Dropdown()
             for row in rows:
                 choice.add_choice(str(row["cluster"]), label=f"cluster {row['cluster']}")
-            naming.enum("cluster_choice", choice.values(), label="Cluster", view=choice,
-                        on_change=self.on_cluster_choice)
+            naming.enum(
+                "cluster_choice", choice.values(), label="Cluster", view=choice, on_change=self.on_cluster_choice
+            )
             naming.str("cluster_name", label="Name", on_change=self.on_name_change)
             naming.btn("name_cluster", label="Name cluster", on_click=self.on_name_cluster)
 
     def _render_tables(self, panel: Any) -> None:
         """The same data as tables: click a segment to play it, a speaker for their clips, a
         cluster for its tracks."""
-        tables = (("segments", self.on_segment_click, (("speaker", "Speaker"), ("start", "Start"), ("end", "End"),
-                                                       ("duration", "Duration"), ("confidence", "Confidence"),
-                                                       ("frames", "Frames"))),
-                  ("screen_time", self.on_speaker_click, (("speaker", "Speaker"), ("on_screen", "On screen"),
-                                                          ("speaking", "Speaking"), ("videos", "Videos"))),
-                  ("clusters", self.on_cluster_click, (("cluster", "Cluster"), ("tracks", "Tracks"),
-                                                       ("videos", "Videos"), ("screen_time", "Screen time"))))
+        tables = (
+            (
+                "segments",
+                self.on_segment_click,
+                (
+                    ("speaker", "Speaker"),
+                    ("start", "Start"),
+                    ("end", "End"),
+                    ("duration", "Duration"),
+                    ("confidence", "Confidence"),
+                    ("frames", "Frames"),
+                ),
+            ),
+            (
+                "screen_time",
+                self.on_speaker_click,
+                (("speaker", "Speaker"), ("on_screen", "On screen"), ("speaking", "Speaking"), ("videos", "Videos")),
+            ),
+            (
+                "clusters",
+                self.on_cluster_click,
+                (("cluster", "Cluster"), ("tracks", "Tracks"), ("videos", "Videos"), ("screen_time", "Screen time")),
+            ),
+        )
         panel.md("**Details** (click a row: play a segment, a speaker's clips, a cluster's tracks)", name="details")
         for name, on_click, columns in tables:
             table = types.TableView(on_click_row=on_click)

@@ -22,7 +22,7 @@ from speakerid.review.screen_time import SpeakerTime
 
 from .common import SEGMENTS, gallery_problem
 
-PEOPLE_PER_ROW = 2
+PEOPLE_PER_ROW = 3
 BAR_HEIGHT_PX = 34
 
 
@@ -52,9 +52,18 @@ def segments_of(sample: Any) -> list[Any]:
 
 def timeline_rows(sample: Any) -> list[dict]:
     """One table row per speaker segment of ``sample``, in time order."""
-    return [{"id": s.id, "speaker": s.label, "start": clock(s["start_time"]), "end": clock(s["end_time"]),
-             "duration": f"{s['end_time'] - s['start_time']:.1f} s", "confidence": f"{s.confidence or 0:.2f}",
-             "frames": f"{s.support[0]}-{s.support[1]}"} for s in segments_of(sample)]
+    return [
+        {
+            "id": s.id,
+            "speaker": s.label,
+            "start": clock(s["start_time"]),
+            "end": clock(s["end_time"]),
+            "duration": f"{s['end_time'] - s['start_time']:.1f} s",
+            "confidence": f"{s.confidence or 0:.2f}",
+            "frames": f"{s.support[0]}-{s.support[1]}",
+        }
+        for s in segments_of(sample)
+    ]
 
 
 def timeline_plot(sample: Any) -> tuple[list[dict], dict]:
@@ -65,42 +74,63 @@ def timeline_plot(sample: Any) -> tuple[list[dict], dict]:
     traces = []
     for speaker in speakers:
         mine = [s for s in segs if s.label == speaker]
-        traces.append({
-            "type": "bar", "orientation": "h", "name": speaker, "y": [speaker] * len(mine),
-            "base": [round(s["start_time"], 3) for s in mine],
-            "x": [round(s["end_time"] - s["start_time"], 3) for s in mine],
-            "ids": [s.id for s in mine],
-            "customdata": [[clock(s["start_time"]), clock(s["end_time"])] for s in mine],
-            "hovertemplate": "%{y}: %{customdata[0]}-%{customdata[1]}<extra></extra>",
-        })
-    duration = (sample.metadata.duration if sample is not None and sample.metadata else None) or \
-        max((s["end_time"] for s in segs), default=1.0)
-    layout = {"title": {"text": "Speaker timeline (click a bar to play it)"}, "barmode": "overlay",
-              "showlegend": False, "height": 90 + BAR_HEIGHT_PX * max(len(speakers), 1),
-              "margin": {"l": 140, "r": 20, "t": 40, "b": 40},
-              "xaxis": {"title": {"text": "time (s)"}, "range": [0, float(duration)]},
-              "yaxis": {"automargin": True, "autorange": "reversed"}}
+        traces.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": speaker,
+                "y": [speaker] * len(mine),
+                "base": [round(s["start_time"], 3) for s in mine],
+                "x": [round(s["end_time"] - s["start_time"], 3) for s in mine],
+                "ids": [s.id for s in mine],
+                "customdata": [[clock(s["start_time"]), clock(s["end_time"])] for s in mine],
+                "hovertemplate": "%{y}: %{customdata[0]}-%{customdata[1]}<extra></extra>",
+            }
+        )
+    duration = (sample.metadata.duration if sample is not None and sample.metadata else None) or max(
+        (s["end_time"] for s in segs), default=1.0
+    )
+    layout = {
+        "title": {"text": "Speaker timeline (click a bar to play it)"},
+        "barmode": "overlay",
+        "showlegend": False,
+        "height": 90 + BAR_HEIGHT_PX * max(len(speakers), 1),
+        "margin": {"l": 140, "r": 20, "t": 40, "b": 40},
+        "xaxis": {"title": {"text": "time (s)"}, "range": [0, float(duration)]},
+        "yaxis": {"automargin": True, "autorange": "reversed"},
+    }
     return traces, layout
 
 
 def screen_time_rows(totals: list[SpeakerTime]) -> list[dict]:
-    return [{"speaker": t.name, "on_screen": f"{t.on_screen:.1f} s", "speaking": f"{t.speaking:.1f} s",
-             "videos": t.videos} for t in totals]
+    return [
+        {"speaker": t.name, "on_screen": f"{t.on_screen:.1f} s", "speaking": f"{t.speaking:.1f} s", "videos": t.videos}
+        for t in totals
+    ]
 
 
 def screen_time_plot(totals: list[SpeakerTime]) -> tuple[list[dict], dict]:
     """Grouped bars per speaker: seconds on screen, seconds speaking (click: their clips)."""
     names = [t.name for t in totals]
-    traces = [{"type": "bar", "name": "on screen", "x": names, "y": [round(t.on_screen, 2) for t in totals]},
-              {"type": "bar", "name": "speaking", "x": names, "y": [round(t.speaking, 2) for t in totals]}]
-    layout = {"title": {"text": "Screen time in the current view (s)"}, "barmode": "group", "height": 300,
-              "margin": {"l": 50, "r": 20, "t": 40, "b": 90}, "legend": {"orientation": "h"}}
+    traces = [
+        {"type": "bar", "name": "on screen", "x": names, "y": [round(t.on_screen, 2) for t in totals]},
+        {"type": "bar", "name": "speaking", "x": names, "y": [round(t.speaking, 2) for t in totals]},
+    ]
+    layout = {
+        "title": {"text": "Screen time in the current view (s): on screen, speaking"},
+        "barmode": "group",
+        "height": 240,
+        "margin": {"l": 50, "r": 20, "t": 40, "b": 60},
+        "showlegend": False,
+    }
     return traces, layout
 
 
 def cluster_rows(clusters: list[Cluster]) -> list[dict]:
-    return [{"cluster": c.id, "tracks": len(c.tracks), "videos": c.videos, "screen_time": f"{c.screen_time:.1f} s"}
-            for c in clusters]
+    return [
+        {"cluster": c.id, "tracks": len(c.tracks), "videos": c.videos, "screen_time": f"{c.screen_time:.1f} s"}
+        for c in clusters
+    ]
 
 
 def clusters_markdown(clusters: list[Cluster], limit: int = 12) -> str:
@@ -131,8 +161,12 @@ def gallery_markdown(path: str) -> str:
     width = 2 * PEOPLE_PER_ROW
     cells += [""] * (-len(cells) % width)
     rule = "S-norm score" if isinstance(gallery.open_set, CohortCalibration) else "similarity"
-    lines = [f"**{len(gallery.names)} people** in `{Path(path).name}` (reference faces in brackets; "
-             f"{gallery.embedder}, unknown below {rule} {gallery.threshold:.2f})", "",
-             "|" + " | person |" * PEOPLE_PER_ROW, "|" + "---|" * width]
-    lines += ["| " + " | ".join(cells[i:i + width]) + " |" for i in range(0, len(cells), width)]
+    lines = [
+        f"**{len(gallery.names)} people** in `{Path(path).name}` (reference faces in brackets; "
+        f"{gallery.embedder}, unknown below {rule} {gallery.threshold:.2f})",
+        "",
+        "|" + " | person |" * PEOPLE_PER_ROW,
+        "|" + "---|" * width,
+    ]
+    lines += ["| " + " | ".join(cells[i : i + width]) + " |" for i in range(0, len(cells), width)]
     return "\n".join(lines)

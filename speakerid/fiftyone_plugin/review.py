@@ -39,8 +39,13 @@ class ReviewLowConfidence(foo.Operator):
     def execute(self, ctx) -> dict:
         view = ctx.target_view()
         require_videos(view)
-        review = flag_faces(ctx.dataset, view, float(ctx.params.get("max_confidence", 0.5)),
-                            bool(ctx.params.get("include_unknown", True)), ctx.params.get("tag") or REVIEW_TAG)
+        review = flag_faces(
+            ctx.dataset,
+            view,
+            float(ctx.params.get("max_confidence", 0.5)),
+            bool(ctx.params.get("include_unknown", True)),
+            ctx.params.get("tag") or REVIEW_TAG,
+        )
         faces = review.count(f"{FRAME_FACES}.detections")
         if not ctx.delegated:
             ctx.ops.set_view(review)
@@ -64,8 +69,13 @@ class ApplyReview(foo.Operator):
         ctx.target_view()
         gallery_input(ctx, inputs, missing_ok=True)
         inputs.str("tag", default=REVIEW_TAG, label="Review tag")
-        inputs.view("how", types.Notice(label=f"faces tagged for review count once renamed, or tagged "
-                                              f"'{CONFIRMED_TAG}' when their label was right"))
+        inputs.view(
+            "how",
+            types.Notice(
+                label=f"faces tagged for review count once renamed, or tagged "
+                f"'{CONFIRMED_TAG}' when their label was right"
+            ),
+        )
         return types.Property(inputs, view=types.View(label="Apply review to gallery"))
 
     def execute(self, ctx) -> dict:
@@ -75,5 +85,7 @@ class ApplyReview(foo.Operator):
         remember_gallery(ctx.dataset, None, ctx.params["gallery"])
         if not ctx.delegated:
             ctx.ops.reload_dataset()
-        notify(ctx, "named in the gallery and the dataset: " + ", ".join(f"{n} ({k} track(s))" for n, k in added.items()))
+        notify(
+            ctx, "named in the gallery and the dataset: " + ", ".join(f"{n} ({k} track(s))" for n, k in added.items())
+        )
         return {"added": added}

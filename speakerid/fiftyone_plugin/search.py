@@ -45,22 +45,41 @@ class SearchByText(foo.Operator):
         method.add_choice("names", label="speaker names, word by word (no model)")
         inputs.enum("method", method.values(), default="auto", label="Matching", view=method)
         names = ctx.params.get("method", "auto") == "names"
-        inputs.float("min_score", default=MIN_NAME_SCORE if names else MIN_SCORE, min=0.0, max=1.0,
-                     label="Minimum score", description="results scoring less are not matches")
+        inputs.float(
+            "min_score",
+            default=MIN_NAME_SCORE if names else MIN_SCORE,
+            min=0.0,
+            max=1.0,
+            label="Minimum score",
+            description="results scoring less are not matches",
+        )
         inputs.int("k", default=20, min=1, label="At most")
         if not names:
-            inputs.enum("level", list(LEVELS), default="auto", label="Search clips or whole videos",
-                        description="auto: speaker clips when the dataset has them")
-            inputs.float("video_weight", default=0.5, min=0.0, max=1.0,
-                         label="Weight of video2vec (the rest: speaker names)")
+            inputs.enum(
+                "level",
+                list(LEVELS),
+                default="auto",
+                label="Search clips or whole videos",
+                description="auto: speaker clips when the dataset has them",
+            )
+            inputs.float(
+                "video_weight", default=0.5, min=0.0, max=1.0, label="Weight of video2vec (the rest: speaker names)"
+            )
         return types.Property(inputs, view=types.View(label="Search by text"))
 
     def execute(self, ctx) -> dict:
         view = ctx.target_view()
         require_videos(view)
         p = ctx.params
-        found = search(view, p["query"], p.get("method") or "auto", p.get("min_score"), int(p.get("k") or 20),
-                       p.get("level") or "auto", float(p.get("video_weight", 0.5)))
+        found = search(
+            view,
+            p["query"],
+            p.get("method") or "auto",
+            p.get("min_score"),
+            int(p.get("k") or 20),
+            p.get("level") or "auto",
+            float(p.get("video_weight", 0.5)),
+        )
         if found.results and not ctx.delegated:
             ctx.ops.set_view(found.view)
         notify(ctx, found.message, "success" if found.results else "warning")
@@ -71,8 +90,14 @@ class SearchByText(foo.Operator):
         outputs = types.Object()
         outputs.str("message", label="Search", view=types.Notice())
         table = types.TableView()
-        for key, label in (("rank", "#"), ("speaker", "Speaker"), ("score", "Score"), ("name_score", "Name"),
-                           ("video_score", "Video"), ("support", "Frames")):
+        for key, label in (
+            ("rank", "#"),
+            ("speaker", "Speaker"),
+            ("score", "Score"),
+            ("name_score", "Name"),
+            ("video_score", "Video"),
+            ("support", "Frames"),
+        ):
             table.add_column(key, label=label)
         outputs.list("ranking", types.Object(), label="Results", view=table)
         return types.Property(outputs, view=types.View(label="Search results"))

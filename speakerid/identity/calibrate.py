@@ -17,14 +17,22 @@ thin to trust), and never drops below ``MIN_THRESHOLD``; a logistic fit gives th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from speakerid.identity.snorm import (DEFAULT_TOP_K, SNorm, centroids, cohort_pairs, cohort_self_stats, snorm_scores,
-                                      top_k_stats)
+from speakerid.identity.snorm import (
+    DEFAULT_TOP_K,
+    SNorm,
+    centroids,
+    cohort_pairs,
+    cohort_self_stats,
+    snorm_scores,
+    top_k_stats,
+)
 
 if TYPE_CHECKING:
     from speakerid.identity.cohort import Cohort
@@ -62,7 +70,7 @@ class Calibration:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, d: dict) -> "Calibration":
+    def from_json(cls, d: dict) -> Calibration:
         return cls(**d)
 
 
@@ -71,8 +79,9 @@ def _image_key(source: str) -> str:
     return source.split("#", 1)[0]
 
 
-def loo_folds(embeddings: np.ndarray, person: np.ndarray,
-              sources: list[str]) -> Iterator[tuple[np.ndarray, int, np.ndarray, np.ndarray]]:
+def loo_folds(
+    embeddings: np.ndarray, person: np.ndarray, sources: list[str]
+) -> Iterator[tuple[np.ndarray, int, np.ndarray, np.ndarray]]:
     """Per held-out image: (its unit probe rows, its person, unit centroids of the people that
     still have references, their person indices). Flips are held out with their original but
     only the original is scored (the mirror image adds no independent evidence)."""
@@ -106,7 +115,9 @@ def loo_scores(embeddings: np.ndarray, person: np.ndarray, sources: list[str]) -
     return np.asarray(genuine), np.asarray(impostor)
 
 
-def calibrate(embeddings: np.ndarray, person: np.ndarray, sources: list[str], far: float = DEFAULT_FAR) -> Calibration | None:
+def calibrate(
+    embeddings: np.ndarray, person: np.ndarray, sources: list[str], far: float = DEFAULT_FAR
+) -> Calibration | None:
     """Threshold + probability map for this gallery (None for an empty gallery)."""
     if len(embeddings) == 0:
         return None
@@ -168,8 +179,14 @@ class CohortCalibration:
         return float(len(values) - np.searchsorted(values, t, side="left")) / len(values)
 
 
-def calibrate_with_cohort(embeddings: np.ndarray, person: np.ndarray, sources: list[str], cohort: "Cohort",
-                          far: float = DEFAULT_FAR, top_k: int = DEFAULT_TOP_K) -> CohortCalibration:
+def calibrate_with_cohort(
+    embeddings: np.ndarray,
+    person: np.ndarray,
+    sources: list[str],
+    cohort: Cohort,
+    far: float = DEFAULT_FAR,
+    top_k: int = DEFAULT_TOP_K,
+) -> CohortCalibration:
     """S-norm rule for this gallery: threshold at ``far`` of strangers, logistic confidence.
 
     Strangers: every cohort member scored against the gallery (normalised against the cohort
@@ -190,17 +207,26 @@ def calibrate_with_cohort(embeddings: np.ndarray, person: np.ndarray, sources: l
     strangers_raw = np.sort(np.concatenate([raw.max(1), impostor_raw]))
     threshold = _stranger_threshold(strangers, far)
     pair_genuine, pair_impostor = cohort_pairs(cohort.embeddings, cohort.person, cohort.photo, mu_c, sd_c)
-    slope, intercept = _logistic(np.concatenate([pair_genuine, genuine]), np.concatenate([pair_impostor, impostor]),
-                                 threshold)
+    slope, intercept = _logistic(
+        np.concatenate([pair_genuine, genuine]), np.concatenate([pair_impostor, impostor]), threshold
+    )
     return CohortCalibration(
-        snorm=snorm, threshold=round(threshold, 4), far=far, strangers=strangers, strangers_raw=strangers_raw,
-        slope=slope, intercept=intercept, n_genuine=len(genuine),
-        genuine_mean=float(genuine.mean()) if len(genuine) else None, source=cohort.source,
+        snorm=snorm,
+        threshold=round(threshold, 4),
+        far=far,
+        strangers=strangers,
+        strangers_raw=strangers_raw,
+        slope=slope,
+        intercept=intercept,
+        n_genuine=len(genuine),
+        genuine_mean=float(genuine.mean()) if len(genuine) else None,
+        source=cohort.source,
     )
 
 
-def _loo_normalised(embeddings: np.ndarray, person: np.ndarray, sources: list[str],
-                    snorm: SNorm) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _loo_normalised(
+    embeddings: np.ndarray, person: np.ndarray, sources: list[str], snorm: SNorm
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Leave-one-image-out S-norm scores: genuine (to the own person), and per held-out image
     the best impostor score (to anyone else) in S-norm and raw units."""
     genuine, impostor, impostor_raw = [], [], []

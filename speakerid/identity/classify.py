@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+
 import numpy as np
 
+from speakerid.defaults import CLASSIFIERS
 from speakerid.identity.calibrate import Calibration, CohortCalibration
+from speakerid.lru import LRU
 from speakerid.results import UNKNOWN
 
-METHODS = ("centroid", "knn", "svm")
+METHODS = CLASSIFIERS
 
 
 @dataclass
@@ -28,7 +31,9 @@ class Match:
     score: float | None = None  # the best person's S-norm score, when a cohort normalises scores
 
 
-def person_similarities(emb: np.ndarray, refs: np.ndarray, person: np.ndarray, n_people: int, method: str) -> np.ndarray:
+def person_similarities(
+    emb: np.ndarray, refs: np.ndarray, person: np.ndarray, n_people: int, method: str
+) -> np.ndarray:
     """(N, n_people) cosine similarity to each person: to its centroid or its nearest reference."""
     emb = emb / np.linalg.norm(emb, axis=1, keepdims=True)
     refs = refs / np.linalg.norm(refs, axis=1, keepdims=True)
@@ -44,7 +49,7 @@ def person_similarities(emb: np.ndarray, refs: np.ndarray, person: np.ndarray, n
     return emb @ cents.T
 
 
-_SVM_CACHE: dict[str, object] = {}
+_SVM_CACHE: LRU[str, object] = LRU(maxsize=8)  # fits per reference set: a process uses a few galleries
 
 
 def _svm_choice(emb: np.ndarray, refs: np.ndarray, person: np.ndarray) -> np.ndarray:
@@ -58,9 +63,7 @@ def _svm_choice(emb: np.ndarray, refs: np.ndarray, person: np.ndarray) -> np.nda
     if len(np.unique(person)) < 2:
         return np.zeros(len(emb), np.int64)
     key = hashlib.sha1(refs.tobytes() + person.tobytes()).hexdigest()
-    svm = _SVM_CACHE.get(key)
-    if svm is None:
-        svm = _SVM_CACHE[key] = LinearSVC(C=1.0).fit(refs, person)
+    svm = _SVM_CACHE.get_or_make(key, lambda: LinearSVC(C=1.0).fit(refs, person))
     return svm.predict(emb).astype(np.int64)
 
 

@@ -27,6 +27,7 @@ from safetensors.numpy import save
 from speakerid.cache import atomic_write_bytes
 from speakerid.errors import GalleryError
 from speakerid.faces.detect import Face
+from speakerid.weights import COHORTS
 
 if TYPE_CHECKING:
     from speakerid.faces.detect import Detector
@@ -62,10 +63,18 @@ class Cohort:
     def __len__(self) -> int:
         return len(self.embeddings)
 
-    def subset(self, keep: np.ndarray) -> "Cohort":
+    def subset(self, keep: np.ndarray) -> Cohort:
         """The members where ``keep`` is True (names kept, so indices stay valid)."""
-        return Cohort(self.embedder, self.embedder_version, self.embeddings[keep], self.person[keep],
-                      self.photo[keep], self.names, self.source, self.licence)
+        return Cohort(
+            self.embedder,
+            self.embedder_version,
+            self.embeddings[keep],
+            self.person[keep],
+            self.photo[keep],
+            self.names,
+            self.source,
+            self.licence,
+        )
 
     @cached_property
     def same_person_similarity(self) -> float:
@@ -83,7 +92,7 @@ class Cohort:
                 top = np.partition(top, len(top) - keep)[-keep:]
         return float(top.min()) if len(top) else 1.0
 
-    def excluding(self, centroids: np.ndarray, max_similarity: float) -> "Cohort":
+    def excluding(self, centroids: np.ndarray, max_similarity: float) -> Cohort:
         """Without every identity any of whose photos reaches ``max_similarity`` to a centroid.
 
         An enrolled person who is also in the public set must not act as their own impostor: it
@@ -96,15 +105,24 @@ class Cohort:
 
     def save(self, path: str | Path) -> None:
         """float16 safetensors with the provenance in its metadata (written atomically)."""
-        meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "embedder": self.embedder,
-                "embedder_version": self.embedder_version, "names": json.dumps(self.names),
-                "source": self.source, "licence": self.licence}
-        arrays = {"embeddings": self.embeddings.astype(np.float16), "person": self.person.astype(np.int32),
-                  "photo": self.photo.astype(np.int32)}
+        meta = {
+            "format": FORMAT,
+            "format_version": str(FORMAT_VERSION),
+            "embedder": self.embedder,
+            "embedder_version": self.embedder_version,
+            "names": json.dumps(self.names),
+            "source": self.source,
+            "licence": self.licence,
+        }
+        arrays = {
+            "embeddings": self.embeddings.astype(np.float16),
+            "person": self.person.astype(np.int32),
+            "photo": self.photo.astype(np.int32),
+        }
         atomic_write_bytes(path, save(arrays, metadata=meta))
 
     @classmethod
-    def load(cls, path: str | Path) -> "Cohort":
+    def load(cls, path: str | Path) -> Cohort:
         """Read and check a cohort file; one-line GalleryError naming the file if it is not one."""
         path = Path(path)
         try:
@@ -118,18 +136,35 @@ class Cohort:
             why = (str(exc).strip().splitlines() or [""])[0]
             raise GalleryError(f"{path}: not a readable speakerid cohort ({exc.__class__.__name__}: {why})") from None
         emb = emb.astype(np.float32)
-        if emb.ndim != 2 or len(emb) < 2 or person.shape != (len(emb),) or photo.shape != (len(emb),) or \
-                not np.isfinite(emb).all() or not 0 <= person.min() <= person.max() < len(names):
-            raise GalleryError(f"{path}: cohort arrays are inconsistent "
-                               f"({emb.shape}, {person.shape}, {photo.shape}, {len(names)} names)")
+        if (
+            emb.ndim != 2
+            or len(emb) < 2
+            or person.shape != (len(emb),)
+            or photo.shape != (len(emb),)
+            or not np.isfinite(emb).all()
+            or not 0 <= person.min() <= person.max() < len(names)
+        ):
+            raise GalleryError(
+                f"{path}: cohort arrays are inconsistent "
+                f"({emb.shape}, {person.shape}, {photo.shape}, {len(names)} names)"
+            )
         emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)  # float16 rounding
-        return cls(meta["embedder"], meta["embedder_version"], emb, person.astype(np.int64), photo.astype(np.int64),
-                   names, meta.get("source", ""), meta.get("licence", ""))
+        return cls(
+            meta["embedder"],
+            meta["embedder_version"],
+            emb,
+            person.astype(np.int64),
+            photo.astype(np.int64),
+            names,
+            meta.get("source", ""),
+            meta.get("licence", ""),
+        )
 
 
 def cohort_path(embedder: str) -> Path:
     """Where the shipped cohort of ``embedder`` lives (package data)."""
-    return DATA_DIR / f"cohort-{embedder}.safetensors"
+    entry = COHORTS.get(embedder)
+    return entry.locate() if entry is not None else DATA_DIR / f"cohort-{embedder}.safetensors"
 
 
 def compatible_cohort(cohort: Cohort, embedder: str, version: str, where: str = "cohort") -> Cohort | None:
@@ -137,19 +172,27 @@ def compatible_cohort(cohort: Cohort, embedder: str, version: str, where: str = 
     vectors of another network (or crop, or version) are not comparable."""
     if (cohort.embedder, cohort.embedder_version) == (embedder, version):
         return cohort
-    log.warning("%s was made with embedder %s %s, not %s %s: using the gallery's own calibration "
-                "(rebuild it with python scripts/build_cohort.py --embedder %s)",
-                where, cohort.embedder, cohort.embedder_version, embedder, version, embedder)
+    log.warning(
+        "%s was made with embedder %s %s, not %s %s: using the gallery's own calibration "
+        "(rebuild it with python scripts/build_cohort.py --embedder %s)",
+        where,
+        cohort.embedder,
+        cohort.embedder_version,
+        embedder,
+        version,
+        embedder,
+    )
     return None
 
 
 @lru_cache(maxsize=8)
 def shipped_cohort(embedder: str, version: str) -> Cohort | None:
     """The shipped cohort for this exact embedder version, or None (logged) when there is none."""
-    path = cohort_path(embedder)
-    if not path.is_file():
+    entry = COHORTS.get(embedder)
+    if entry is None or not entry.available():
         log.info("no score-normalisation cohort for embedder %s: using the gallery's own calibration", embedder)
         return None
+    path = entry.path()  # checked against the registry's sha256 (rebuilt cohorts: update speakerid/weights.py)
     return compatible_cohort(Cohort.load(path), embedder, version, str(path))
 
 
@@ -168,8 +211,14 @@ def cohort_images(root: str | Path, max_per_person: int = MAX_PER_PERSON) -> dic
     return people
 
 
-def build_cohort(root: str | Path, detector: "Detector", embedder: "Embedder", source: str, licence: str,
-                 max_per_person: int = MAX_PER_PERSON) -> Cohort:
+def build_cohort(
+    root: str | Path,
+    detector: Detector,
+    embedder: Embedder,
+    source: str,
+    licence: str,
+    max_per_person: int = MAX_PER_PERSON,
+) -> Cohort:
     """Embed the main face (``main_face``, as ``speakerid verify`` picks it) of every image of
     ``root`` (``<person>/<images>``) twice: as photographed, and with the photo shrunk until the
     face is ``LOW_RES_FACE`` pixels wide, because video faces are often that small and a
@@ -177,7 +226,8 @@ def build_cohort(root: str | Path, detector: "Detector", embedder: "Embedder", s
     """
     from speakerid.faces.detect import main_face
     from speakerid.faces.downscale import detect_downscaled
-    from speakerid.identity.enroll import DETECT_MAX_SIDE, load_rgb
+    from speakerid.identity.enroll import DETECT_MAX_SIDE
+    from speakerid.io.images import load_rgb
 
     people = cohort_images(root, max_per_person)
     crops, person, photo, photos = [], [], [], 0
@@ -198,6 +248,14 @@ def build_cohort(root: str | Path, detector: "Detector", embedder: "Embedder", s
             photos += 1
     if len(crops) < 2:
         raise GalleryError(f"{root}: faces found in fewer than 2 photos: no cohort")
-    emb = np.concatenate([embedder.embed(np.stack(crops[i:i + 256])) for i in range(0, len(crops), 256)])
-    return Cohort(embedder.name, embedder.version, emb.astype(np.float32), np.array(person, np.int64),
-                  np.array(photo, np.int64), list(people), source, licence)
+    emb = np.concatenate([embedder.embed(np.stack(crops[i : i + 256])) for i in range(0, len(crops), 256)])
+    return Cohort(
+        embedder.name,
+        embedder.version,
+        emb.astype(np.float32),
+        np.array(person, np.int64),
+        np.array(photo, np.int64),
+        list(people),
+        source,
+        licence,
+    )

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from speakerid.errors import GalleryError
 from speakerid.faces.detect import main_face
 from speakerid.faces.downscale import detect_downscaled
 from speakerid.identity.gallery import Gallery
+from speakerid.io.images import load_rgb, person_folders
 
 if TYPE_CHECKING:
     from speakerid.faces.detect import Detector, Face
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 # A second face at least this fraction of the subject's area is a rival: the photo is usable only
 # if the subject is clearly the central face (see ``single_face``).
 AMBIGUOUS_AREA_RATIO = 0.25
@@ -36,16 +36,7 @@ class EnrollReport:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (image, reason)
 
 
-def load_rgb(path: Path) -> np.ndarray:
-    """An image as RGB uint8, EXIF orientation applied."""
-    try:
-        with Image.open(path) as im:
-            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise GalleryError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
-
-
-def single_face(faces: list["Face"], height: int, width: int) -> tuple["Face | None", str]:
+def single_face(faces: list[Face], height: int, width: int) -> tuple[Face | None, str]:
     """The subject of a reference photo, or why the photo cannot be used.
 
     The subject is the main face (large and central, ``main_face``). Smaller bystanders never
@@ -59,10 +50,10 @@ def single_face(faces: list["Face"], height: int, width: int) -> tuple["Face | N
     if subject is None:
         return None, "no face found"
 
-    def on_centre_line(face: "Face") -> bool:
+    def on_centre_line(face: Face) -> bool:
         return bool(face.box[0] <= width / 2 <= face.box[2])
 
-    def offset(face: "Face") -> float:
+    def offset(face: Face) -> float:
         return float(np.hypot((face.box[0] + face.box[2] - width) / 2, (face.box[1] + face.box[3] - height) / 2))
 
     reach = offset(subject) + (subject.box[3] - subject.box[1]) / 2
@@ -74,22 +65,8 @@ def single_face(faces: list["Face"], height: int, width: int) -> tuple["Face | N
     return subject, ""
 
 
-def person_folders(folder: Path) -> dict[str, list[Path]]:
-    """``{person: [images]}`` from ``<folder>/<person>/*``, sorted for reproducibility."""
-    if not folder.is_dir():
-        raise GalleryError(f"{folder}: gallery folder not found")
-    people = {}
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        imgs = sorted(p for p in sub.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if imgs:
-            people[sub.name] = imgs
-    if not people:
-        raise GalleryError(f"{folder}: no <person>/<image> sub-folders with images")
-    return people
-
-
 def embed_images(
-    images: list[Path], detector: "Detector", embedder: "Embedder", report: EnrollReport
+    images: list[Path], detector: Detector, embedder: Embedder, report: EnrollReport
 ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
     """Embeddings (each image and its mirror image) of the usable photos among ``images``, and
     the first usable aligned face crop (the person's thumbnail)."""
@@ -115,8 +92,8 @@ def embed_images(
 
 def enroll_folder(
     folder: str | Path,
-    detector: "Detector",
-    embedder: "Embedder",
+    detector: Detector,
+    embedder: Embedder,
     gallery: Gallery | None = None,
     on_person: Callable[[str], None] | None = None,
 ) -> tuple[Gallery, EnrollReport]:
@@ -139,7 +116,7 @@ def enroll_folder(
     return gallery, report
 
 
-def open_gallery(path: str | Path, detector: "Detector", embedder: "Embedder") -> Gallery:
+def open_gallery(path: str | Path, detector: Detector, embedder: Embedder) -> Gallery:
     """A ``.sid`` file, or a ``<person>/<images>`` folder enrolled on the fly."""
     path = Path(path)
     if path.is_dir():

@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 
+import speakerid.identity.gallery_file as gallery_file
 from speakerid.cache import atomic_write_bytes
 from speakerid.errors import GalleryError
 from speakerid.identity.calibrate import DEFAULT_FAR, Calibration, CohortCalibration, calibrate, calibrate_with_cohort
 from speakerid.identity.classify import Match, classify
 from speakerid.identity.cohort import Cohort, compatible_cohort, shipped_cohort
-from speakerid.identity import gallery_file
 
 SHIPPED = "shipped"  # Gallery._cohort: use the cohort shipped for the gallery's embedder
 THUMB_PX = 64  # side of the people's thumbnails
@@ -29,8 +29,9 @@ def as_thumbnail(image: np.ndarray) -> np.ndarray:
     """A face image (H,W,3 uint8 RGB, roughly square) as a gallery thumbnail (THUMB_PX square)."""
     from PIL import Image
 
-    return np.asarray(Image.fromarray(np.ascontiguousarray(image, np.uint8)).resize((THUMB_PX, THUMB_PX),
-                                                                               Image.BILINEAR))
+    return np.asarray(
+        Image.fromarray(np.ascontiguousarray(image, np.uint8)).resize((THUMB_PX, THUMB_PX), Image.BILINEAR)
+    )
 
 
 @dataclass
@@ -55,8 +56,14 @@ class Gallery:
     _rule: Calibration | CohortCalibration | None = field(default=None, init=False, repr=False, compare=False)
 
     # --- building -------------------------------------------------------------------------
-    def add_person(self, name: str, embeddings: np.ndarray, sources: list[str], recalibrate: bool = True,
-                   thumbnail: np.ndarray | None = None) -> None:
+    def add_person(
+        self,
+        name: str,
+        embeddings: np.ndarray,
+        sources: list[str],
+        recalibrate: bool = True,
+        thumbnail: np.ndarray | None = None,
+    ) -> None:
         """Add (or extend) one person; other people's embeddings are untouched. Enrolling many
         people passes ``recalibrate=False`` and calls :meth:`recalibrate` once at the end.
         ``thumbnail`` (S,S,3 uint8) becomes their picture unless they already have one."""
@@ -116,8 +123,11 @@ class Gallery:
             if self.calibration is None:
                 self.recalibrate()
             cohort = shipped_cohort(self.embedder, self.embedder_version) if self._cohort == SHIPPED else self._cohort
-            self._rule = (calibrate_with_cohort(self.embeddings, self.person, self.sources, cohort, self.calibration.far)
-                          if isinstance(cohort, Cohort) else self.calibration)
+            self._rule = (
+                calibrate_with_cohort(self.embeddings, self.person, self.sources, cohort, self.calibration.far)
+                if isinstance(cohort, Cohort)
+                else self.calibration
+            )
         return self._rule
 
     @property
@@ -145,10 +155,14 @@ class Gallery:
         if self.threshold_override is not None:
             return f"unknown below cosine similarity {self.threshold_override:.3f} (fixed){strangers}"
         if isinstance(rule, CohortCalibration):
-            return (f"unknown below S-norm score {rule.threshold:.2f} against {len(rule.snorm.cohort)} cohort faces"
-                    f"{strangers} (target {rule.far:.2%})")
-        return (f"unknown below cosine similarity {rule.threshold:.3f}, from {rule.n_genuine} genuine / "
-                f"{rule.n_impostor} impostor leave-one-out scores (target FAR {rule.far:g}; no cohort)")
+            return (
+                f"unknown below S-norm score {rule.threshold:.2f} against {len(rule.snorm.cohort)} cohort faces"
+                f"{strangers} (target {rule.far:.2%})"
+            )
+        return (
+            f"unknown below cosine similarity {rule.threshold:.3f}, from {rule.n_genuine} genuine / "
+            f"{rule.n_impostor} impostor leave-one-out scores (target FAR {rule.far:g}; no cohort)"
+        )
 
     def counts(self) -> dict[str, int]:
         """Reference images per person (flipped copies not counted)."""
@@ -158,7 +172,9 @@ class Gallery:
                 out[self.names[p]] += 1
         return out
 
-    def classify(self, embeddings: np.ndarray, method: str | None = None, threshold: float | None = None) -> list[Match]:
+    def classify(
+        self, embeddings: np.ndarray, method: str | None = None, threshold: float | None = None
+    ) -> list[Match]:
         """Best match per embedding, ``unknown`` when the open-set rule says so, or below a
         fixed cosine ``threshold`` (default: the gallery's override, if any)."""
         return classify(
@@ -175,11 +191,15 @@ class Gallery:
         """Refuse to compare embeddings from different networks (``version`` None: by name only,
         which needs no loaded model)."""
         if name != self.embedder:
-            raise GalleryError(f"gallery was made with embedder {self.embedder} {self.embedder_version}, "
-                               f"not {name}: choose --embedder {self.embedder} or re-enroll")
+            raise GalleryError(
+                f"gallery was made with embedder {self.embedder} {self.embedder_version}, "
+                f"not {name}: choose --embedder {self.embedder} or re-enroll"
+            )
         if version not in (None, self.embedder_version):
-            raise GalleryError(f"gallery was made with {self.embedder} {self.embedder_version}; this speakerid's "
-                               f"{name} is {version}: re-enroll the gallery (speakerid enroll)")
+            raise GalleryError(
+                f"gallery was made with {self.embedder} {self.embedder_version}; this speakerid's "
+                f"{name} is {version}: re-enroll the gallery (speakerid enroll)"
+            )
 
     def fingerprint(self) -> str:
         """Short content hash: identifies this exact gallery in run settings."""
@@ -208,7 +228,7 @@ class Gallery:
         atomic_write_bytes(path, self.to_bytes())
 
     @classmethod
-    def load(cls, path: str | Path) -> "Gallery":
+    def load(cls, path: str | Path) -> Gallery:
         """Read and fully validate a ``.sid`` file; one-line GalleryError naming the file if it
         is damaged or inconsistent. Loads no model."""
         from speakerid.faces.embedder_dims import EMBEDDING_DIMS

@@ -24,6 +24,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
+from speakerid.defaults import CLASSIFIERS
 from speakerid.errors import GalleryError
 
 FORMAT = "speakerid-gallery"
@@ -32,23 +33,28 @@ META, ARRAYS = "gallery.json", "embeddings.safetensors"
 THUMBS = "thumbnails.safetensors"  # optional: uint8 (people with a thumbnail, S, S, 3)
 THUMB_SIDES = (8, 512)  # plausible thumbnail side lengths (px)
 MAX_MEMBER_BYTES = 1 << 30  # refuse archives that would inflate past this (zip bombs)
-CLASSIFIERS = ("centroid", "knn", "svm")
 COUNTS = ("n_genuine", "n_impostor")  # calibration fields that are counts; the others are numbers
 OPTIONAL = ("genuine_mean",)  # calibration fields that may be null
 
 
-def pack(meta: dict[str, Any], embeddings: np.ndarray, person: np.ndarray,
-         thumbnails: dict[str, np.ndarray] | None = None) -> bytes:
+def pack(
+    meta: dict[str, Any], embeddings: np.ndarray, person: np.ndarray, thumbnails: dict[str, np.ndarray] | None = None
+) -> bytes:
     """The ``.sid`` bytes; ``meta`` gets the format tag, the checksums of the arrays and the
     names of the people with a thumbnail (``thumbnails``: name -> (S,S,3) uint8, one size)."""
-    arrays = st_save({"embeddings": np.ascontiguousarray(embeddings, np.float32),
-                      "person": np.ascontiguousarray(person, np.int64)})
+    arrays = st_save(
+        {"embeddings": np.ascontiguousarray(embeddings, np.float32), "person": np.ascontiguousarray(person, np.int64)}
+    )
     members = {ARRAYS: arrays}
     if thumbnails:
         members[THUMBS] = st_save({"thumbnails": np.ascontiguousarray(np.stack(list(thumbnails.values())), np.uint8)})
         meta = {**meta, "thumbnails": list(thumbnails)}
-    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, **meta,
-            "checksums": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}}
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        **meta,
+        "checksums": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
+    }
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(META, json.dumps(meta, indent=1, allow_nan=False))
@@ -57,8 +63,9 @@ def pack(meta: dict[str, Any], embeddings: np.ndarray, person: np.ndarray,
     return buf.getvalue()
 
 
-def read(path: str | Path, embedding_dims: dict[str, int]
-         ) -> tuple[dict[str, Any], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+def read(
+    path: str | Path, embedding_dims: dict[str, int]
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """(meta, embeddings float32 (N,D), person int64 (N,), thumbnails name -> (S,S,3) uint8) of a
     valid ``.sid`` file.
 
@@ -234,8 +241,9 @@ def _arrays_problem(meta: dict, arrays: dict[str, np.ndarray], embedding_dims: d
 
 
 def _number_in(value: Any, lo: float, hi: float) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value) and lo <= value <= hi)
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and lo <= value <= hi
+    )
 
 
 def _first_line(exc: BaseException) -> str:

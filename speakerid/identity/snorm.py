@@ -28,12 +28,16 @@ def top_k_stats(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return top.mean(1), np.maximum(top.std(1), 1e-3)
 
 
-def snorm_scores(sims: np.ndarray, mu_e: np.ndarray, sd_e: np.ndarray, mu_p: np.ndarray, sd_p: np.ndarray) -> np.ndarray:
+def snorm_scores(
+    sims: np.ndarray, mu_e: np.ndarray, sd_e: np.ndarray, mu_p: np.ndarray, sd_p: np.ndarray
+) -> np.ndarray:
     """S-norm of (N, P) raw scores from per-probe (N,) and per-person (P,) cohort statistics."""
     return 0.5 * ((sims - mu_e[:, None]) / sd_e[:, None] + (sims - mu_p[None, :]) / sd_p[None, :])
 
 
-def cohort_self_stats(emb: np.ndarray, person: np.ndarray, top_k: int, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
+def cohort_self_stats(
+    emb: np.ndarray, person: np.ndarray, top_k: int, chunk: int = 512
+) -> tuple[np.ndarray, np.ndarray]:
     """Each cohort member's top-K statistics against the cohort without its own identity (the
     member scored as a stranger probe), computed in row chunks: the full (M, M) matrix would
     cost ~40 MB per 3,000 members in every process that decides identities."""
@@ -45,8 +49,9 @@ def cohort_self_stats(emb: np.ndarray, person: np.ndarray, top_k: int, chunk: in
     return mean, std
 
 
-def cohort_pairs(emb: np.ndarray, person: np.ndarray, photo: np.ndarray, mean: np.ndarray, std: np.ndarray,
-                 n_impostor: int = 20000) -> tuple[np.ndarray, np.ndarray]:
+def cohort_pairs(
+    emb: np.ndarray, person: np.ndarray, photo: np.ndarray, mean: np.ndarray, std: np.ndarray, n_impostor: int = 20000
+) -> tuple[np.ndarray, np.ndarray]:
     """S-norm scores of photo pairs inside a labelled cohort: every pair of two different photos
     of one identity (genuine) and a fixed random sample of pairs of two identities (impostor);
     ``mean``/``std`` from :func:`cohort_self_stats`."""
@@ -89,7 +94,7 @@ class SNorm:
     top_k: int = DEFAULT_TOP_K
 
     @classmethod
-    def fit(cls, cohort: np.ndarray, person_centroids: np.ndarray, top_k: int = DEFAULT_TOP_K) -> "SNorm":
+    def fit(cls, cohort: np.ndarray, person_centroids: np.ndarray, top_k: int = DEFAULT_TOP_K) -> SNorm:
         mean, std = top_k_stats(np.asarray(person_centroids, np.float32) @ cohort.T, top_k)
         return cls(cohort, mean, std, top_k)
 
@@ -102,8 +107,14 @@ class SNorm:
             scores = np.where(exclude, -np.inf, scores)
         return top_k_stats(scores, self.top_k)
 
-    def normalise(self, sims: np.ndarray, emb: np.ndarray, exclude: np.ndarray | None = None,
-                  person_mean: np.ndarray | None = None, person_std: np.ndarray | None = None) -> np.ndarray:
+    def normalise(
+        self,
+        sims: np.ndarray,
+        emb: np.ndarray,
+        exclude: np.ndarray | None = None,
+        person_mean: np.ndarray | None = None,
+        person_std: np.ndarray | None = None,
+    ) -> np.ndarray:
         """(N, P) S-norm scores of raw similarities ``sims`` (N, P) of probes ``emb`` (N, D).
 
         ``person_mean``/``person_std`` replace the enrolled people's statistics (leave-one-out

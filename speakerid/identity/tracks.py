@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from speakerid.results import UNKNOWN, TrackResult
+from speakerid.results import TrackResult
 
 if TYPE_CHECKING:
     from speakerid.faces.detect import Face
@@ -55,7 +55,7 @@ class TrackEvidence:
         self.end, self.last_frame = time, index
         self.num_faces += 1
 
-    def offer(self, quality: float, frame: np.ndarray, face: "Face", index: int, embedder: "Embedder") -> None:
+    def offer(self, quality: float, frame: np.ndarray, face: Face, index: int, embedder: Embedder) -> None:
         """A detected face of this track; its crop is cut only if it ranks among the best."""
         if len(self.best) >= self.max_faces and quality <= self.best[0].quality:
             return
@@ -69,8 +69,9 @@ class TrackEvidence:
             heapq.heapreplace(self.best, item)
 
 
-def identify(tracks: list[TrackEvidence], embedder: "Embedder", gallery: "Gallery", settings: Any,
-             trained: Any = None) -> list[TrackResult]:
+def identify(
+    tracks: list[TrackEvidence], embedder: Embedder, gallery: Gallery, settings: Any, trained: Any = None
+) -> list[TrackResult]:
     """One TrackResult per track: embeddings of its best faces in one batch, then one decision.
 
     ``trained`` (a :class:`speakerid.identity.trained.TrainedMatcher`) replaces the gallery's
@@ -82,14 +83,14 @@ def identify(tracks: list[TrackEvidence], embedder: "Embedder", gallery: "Galler
         return []
     crops = np.stack([c.crop for t in tracks for c in t.best])
     both = embedder.embed(np.concatenate([crops, crops[:, :, ::-1]]))
-    embeddings = both[:len(crops)] + both[len(crops):]
+    embeddings = both[: len(crops)] + both[len(crops) :]
     embeddings /= np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
     means, weights, k = [], [], 0
     for t in tracks:
         n = len(t.best)
         w = np.array([max(c.quality, 1e-3) for c in t.best])
         weights.append(w / w.sum())
-        means.append(_unit(weights[-1] @ embeddings[k:k + n]))
+        means.append(_unit(weights[-1] @ embeddings[k : k + n]))
         k += n
     means = np.stack(means)
     if trained is not None:
@@ -99,27 +100,36 @@ def identify(tracks: list[TrackEvidence], embedder: "Embedder", gallery: "Galler
     out = []
     for t, m, mean in zip(tracks, matches, means):
         top = max(t.best, key=lambda c: c.quality)
-        out.append(TrackResult(
-            id=t.id, identity=m.identity, best=m.best, confidence=float(m.confidence), similarity=float(m.similarity),
-            start=t.start, end=t.end, first_frame=t.first_frame, last_frame=t.last_frame, num_faces=t.num_faces,
-            embedded=len(t.best), embedding=mean.astype(np.float32), best_frame=top.frame, best_box=top.box))
+        out.append(
+            TrackResult(
+                id=t.id,
+                identity=m.identity,
+                best=m.best,
+                confidence=float(m.confidence),
+                similarity=float(m.similarity),
+                start=t.start,
+                end=t.end,
+                first_frame=t.first_frame,
+                last_frame=t.last_frame,
+                num_faces=t.num_faces,
+                embedded=len(t.best),
+                embedding=mean.astype(np.float32),
+                best_frame=top.frame,
+                best_box=top.box,
+            )
+        )
     return out
 
 
-def _trained_matches(trained: Any, embeddings: np.ndarray, crops: np.ndarray, tracks: list[TrackEvidence],
-                     weights: list[np.ndarray]) -> list[Any]:
+def _trained_matches(
+    trained: Any, embeddings: np.ndarray, crops: np.ndarray, tracks: list[TrackEvidence], weights: list[np.ndarray]
+) -> list[Any]:
     """A trained classifier's per-face probabilities averaged per track, then thresholded."""
-    from speakerid.identity.classify import Match
-
     per_face = trained.classify(embeddings, crops)
     out, k = [], 0
     for t, w in zip(tracks, weights):
-        probs = w @ np.stack([m.scores for m in per_face[k:k + len(t.best)]])
+        out.append(trained.match(w @ np.stack([m.scores for m in per_face[k : k + len(t.best)]])))
         k += len(t.best)
-        best = int(probs.argmax())
-        known = probs[best] >= trained.threshold
-        out.append(Match(trained.names[best] if known else UNKNOWN, trained.names[best], float(probs[best]),
-                         float(probs[best] if known else 1 - probs[best]), probs))
     return out
 
 

@@ -17,24 +17,33 @@ class TrainedMatcher:
     similarities, and its own held-out threshold decides ``unknown``."""
 
     def __init__(self, path: str | Path, embedder: Any) -> None:
-        from speakerid.train import load_classifier
+        from speakerid.train.classifier import load_classifier
 
         self.clf = load_classifier(path)
         if (self.clf.embedder, self.clf.embedder_version) != (embedder.name, embedder.version):
-            raise GalleryError(f"{path}: trained on {self.clf.embedder} {self.clf.embedder_version}, "
-                               f"not {embedder.name} {embedder.version}: choose --embedder {self.clf.embedder}")
+            raise GalleryError(
+                f"{path}: trained on {self.clf.embedder} {self.clf.embedder_version}, "
+                f"not {embedder.name} {embedder.version}: choose --embedder {self.clf.embedder}"
+            )
         self.names: list[str] = list(self.clf.classes)
         self.threshold = float(self.clf.threshold)
+
+    def match(self, probs: np.ndarray) -> Match:
+        """The open-set decision on one face's (or one track's averaged) class probabilities."""
+        best = int(probs.argmax())
+        known = probs[best] >= self.threshold
+        return Match(
+            self.names[best] if known else UNKNOWN,
+            self.names[best],
+            float(probs[best]),
+            float(probs[best] if known else 1.0 - probs[best]),
+            probs,
+        )
 
     def classify(self, embeddings: np.ndarray, crops: np.ndarray) -> list[Match]:
         """Best class per face, ``unknown`` below the classifier's threshold."""
         if len(embeddings) == 0:
             return []
         probs = self.clf.predict_proba(embeddings if self.clf.input == "embedding" else crops)
-        out = []
-        for row in np.asarray(probs, np.float32):
-            best = int(row.argmax())
-            known = row[best] >= self.threshold
-            out.append(Match(self.names[best] if known else UNKNOWN, self.names[best], float(row[best]),
-                             float(row[best] if known else 1.0 - row[best]), row))
+        out = [self.match(row) for row in np.asarray(probs, np.float32)]
         return out

@@ -26,8 +26,9 @@ class AudioTrack:
     start_time: float
 
 
-def _resampled(container: av.container.InputContainer, stream: av.AudioStream, sr: int,
-               end: float | None) -> Iterator[tuple[float, np.ndarray]]:
+def _resampled(
+    container: av.container.InputContainer, stream: av.AudioStream, sr: int, end: float | None
+) -> Iterator[tuple[float, np.ndarray]]:
     """(first PTS, chunk) pairs of one continuous resampler run from the first packet.
 
     Always starting at the first packet keeps the sample grid (and the resampler's filter
@@ -45,8 +46,9 @@ def _resampled(container: av.container.InputContainer, stream: av.AudioStream, s
         yield first, out.to_ndarray().reshape(-1)
 
 
-def read_audio_track(path: str | Path, sr: int = 16000, start: float | None = None,
-                     end: float | None = None) -> AudioTrack | None:
+def read_audio_track(
+    path: str | Path, sr: int = 16000, start: float | None = None, end: float | None = None
+) -> AudioTrack | None:
     """Decode the first audio stream resampled to ``sr`` Hz mono; None when there is none.
 
     Times are on the container's PTS axis, the same as ``read_frames`` times. With ``start``,
@@ -63,19 +65,20 @@ def read_audio_track(path: str | Path, sr: int = 16000, start: float | None = No
         for first, chunk in _resampled(container, stream, sr, end):
             if pos == 0 and start is not None:
                 skip = round((start - first) * sr)
-            chunks.append(chunk[max(0, skip - pos):])
+            chunks.append(chunk[max(0, skip - pos) :])
             pos += len(chunk)
     if first is None:
         return AudioTrack(np.zeros(0, np.float32), sr, start or 0.0)
     samples = np.concatenate([np.zeros(max(0, -skip), np.float32), *chunks])
     t0 = first if start is None else start
     if end is not None:
-        samples = samples[:max(0, round((end - t0) * sr))]
+        samples = samples[: max(0, round((end - t0) * sr))]
     return AudioTrack(samples=samples, sr=sr, start_time=t0)
 
 
-def read_audio(path: str | Path, sr: int = 16000, start: float | None = None,
-               end: float | None = None) -> np.ndarray | None:
+def read_audio(
+    path: str | Path, sr: int = 16000, start: float | None = None, end: float | None = None
+) -> np.ndarray | None:
     """Samples of ``read_audio_track``: pass ``start`` to know where sample 0 lies."""
     track = read_audio_track(path, sr=sr, start=start, end=end)
     return None if track is None else track.samples
@@ -83,6 +86,7 @@ def read_audio(path: str | Path, sr: int = 16000, start: float | None = None,
 
 def mfcc(audio: np.ndarray, sr: int = 16000) -> np.ndarray:
     """(T, 13) float32 MFCCs, 25 ms window, 10 ms step, exactly as Light-ASD computed them."""
-    features = python_speech_features.mfcc(np.asarray(audio, np.float64) * _INT16_SCALE, sr,
-                                           numcep=13, winlen=0.025, winstep=0.010)
+    features = python_speech_features.mfcc(
+        np.asarray(audio, np.float64) * _INT16_SCALE, sr, numcep=13, winlen=0.025, winstep=0.010
+    )
     return features.astype(np.float32)

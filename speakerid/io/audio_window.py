@@ -22,8 +22,7 @@ import numpy as np
 class AudioWindow:
     """Feed decoded audio frames in order; get (time of first sample, mono float32) chunks."""
 
-    def __init__(self, rate: int, start: float | None, end: float | None,
-                 origin: float | None = None) -> None:
+    def __init__(self, rate: int, start: float | None, end: float | None, origin: float | None = None) -> None:
         """``origin``: time of the stream's first audio frame when the run starts later (seek)."""
         self.rate = rate
         self.origin = origin
@@ -108,5 +107,5 @@ class AudioWindow:
             self._pos = hi
             a, b = max(lo, self._lo), min(hi, self._hi)
             if b > a:
-                chunks.append((self.first + a / self.rate, samples[a - lo:b - lo]))
+                chunks.append((self.first + a / self.rate, samples[a - lo : b - lo]))
         return chunks

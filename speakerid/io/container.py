@@ -40,8 +40,7 @@ def _check_complete(path: str, container: av.container.InputContainer) -> None:
             continue
         last = entries[len(entries) - 1]
         if last.pos + last.size > size:
-            raise VideoReadError(
-                path, f"truncated: the index needs {last.pos + last.size} bytes, file has {size}")
+            raise VideoReadError(path, f"truncated: the index needs {last.pos + last.size} bytes, file has {size}")
 
 
 @contextmanager
@@ -76,8 +75,7 @@ def video_stream(path: str, container: av.container.InputContainer) -> av.VideoS
     return container.streams.best("video")
 
 
-def _first_frame(stream: av.VideoStream, container: av.container.InputContainer,
-                 path: str) -> av.VideoFrame:
+def _first_frame(stream: av.VideoStream, container: av.container.InputContainer, path: str) -> av.VideoFrame:
     """The first decoded frame: PyAV exposes the display matrix only on frames."""
     for frame in container.decode(stream):
         return frame
@@ -99,7 +97,14 @@ def probe_pyav(path: str | Path) -> VideoInfo:
         else:
             duration = (container.duration or 0) / av.time_base
         return VideoInfo(
-            path=path, width=width, height=height, fps=float(rate) if rate else 0.0,
-            duration=duration, num_frames=stream.frames or None, rotation=rotation,
-            has_audio=bool(container.streams.audio), codec=ctx.name,
-            start_time=0.0 if first.pts is None else float(seconds(first.pts, first.time_base)))
+            path=path,
+            width=width,
+            height=height,
+            fps=float(rate) if rate else 0.0,
+            duration=duration,
+            num_frames=stream.frames or None,
+            rotation=rotation,
+            has_audio=bool(container.streams.audio),
+            codec=ctx.name,
+            start_time=0.0 if first.pts is None else float(seconds(first.pts, first.time_base)),
+        )

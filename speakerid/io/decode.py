@@ -33,10 +33,18 @@ def probe(path: str | Path, backend: str = "pyav") -> VideoInfo:
     return info
 
 
-def read_frames(path: str | Path, *, fps: float | None = 5.0, every: int | None = None,
-                start: float | None = None, end: float | None = None, batch_size: int = 16,
-                backend: str = "pyav", with_grey: bool = False,
-                audio_rate: int | None = None) -> Iterator[FrameBatch]:
+def read_frames(
+    path: str | Path,
+    *,
+    fps: float | None = 5.0,
+    every: int | None = None,
+    start: float | None = None,
+    end: float | None = None,
+    batch_size: int = 16,
+    backend: str = "pyav",
+    with_grey: bool = False,
+    audio_rate: int | None = None,
+) -> Iterator[FrameBatch]:
     """Stream batches of display-oriented RGB frames with decode index and PTS time (s).
 
     ``every`` (every Nth frame, by decode index) wins over ``fps``; both None -> every frame.
@@ -59,8 +67,9 @@ def read_frames(path: str | Path, *, fps: float | None = 5.0, every: int | None 
     if audio_rate is not None and audio_rate < 1:
         raise ValueError(f"audio_rate must be a positive sample rate, got {audio_rate}")
     if backend != "pyav" and (with_grey or audio_rate is not None):
-        raise ValueError("with_grey and audio_rate need backend='pyav': they come from its "
-                         "single demux pass of video and audio")
+        raise ValueError(
+            "with_grey and audio_rate need backend='pyav': they come from its single demux pass of video and audio"
+        )
     sampler = FrameSampler(fps=fps, every=every, start=start, end=end)
     info = probe(path)
     if backend == "decord":

@@ -30,8 +30,9 @@ def _open(path: str) -> decord.VideoReader:
     try:
         import decord
     except ImportError as exc:
-        raise VideoReadError(path, "backend 'decord' needs the decord package: "
-                                   "pip install 'speakerid[decord]'") from exc
+        raise VideoReadError(
+            path, "backend 'decord' needs the decord package: pip install 'speakerid[decord]'"
+        ) from exc
     try:
         return decord.VideoReader(path, ctx=decord.cpu(0), num_threads=0)
     except decord.DECORDError as exc:
@@ -52,11 +53,14 @@ def read_decord(info: VideoInfo, sampler: FrameSampler, batch_size: int) -> Iter
     times = table.times
     # decord counts time from the stream start; compare spacing, not the origin.
     offsets = reader.get_frame_timestamp(np.arange(len(reader)))[:, 0]
-    if len(times) != len(reader) or len(times) == 0 or \
-            np.abs((offsets - offsets[0]) - (times - times[0])).max() > _TIME_TOLERANCE:
-        raise VideoReadError(info.path, f"decord indexes {len(reader)} frames differently from "
-                                        f"the container's {len(times)} timestamps")
+    if (
+        len(times) != len(reader)
+        or len(times) == 0
+        or np.abs((offsets - offsets[0]) - (times - times[0])).max() > _TIME_TOLERANCE
+    ):
+        raise VideoReadError(
+            info.path, f"decord indexes {len(reader)} frames differently from the container's {len(times)} timestamps"
+        )
     for chunk in chunked(sampled(table, sampler), batch_size):
         indices = np.array(chunk, dtype=np.int64)
-        yield FrameBatch(frames=reader.get_batch(indices).asnumpy(), indices=indices,
-                         times=times[indices])
+        yield FrameBatch(frames=reader.get_batch(indices).asnumpy(), indices=indices, times=times[indices])

@@ -89,8 +89,9 @@ def _demux(path: str) -> FrameTable:
             pts.append(packet.pts)
             dts.append(packet.pts if packet.dts is None else packet.dts)
             key.append(packet.is_keyframe)
-        return FrameTable(np.array(pts, np.int64), np.array(dts, np.int64), np.array(key, bool),
-                          stream.time_base, complete)
+        return FrameTable(
+            np.array(pts, np.int64), np.array(dts, np.int64), np.array(key, bool), stream.time_base, complete
+        )
 
 
 @lru_cache(maxsize=8)
@@ -106,8 +107,7 @@ def frame_table(path: str) -> FrameTable:
 
 def sampled(table: FrameTable, sampler: FrameSampler) -> np.ndarray:
     """Decode indices the sampler keeps, decided from the table's times (no decoding)."""
-    return np.array([i for i, _, _ in select(((None, float(t)) for t in table.times), sampler)],
-                    dtype=np.int64)
+    return np.array([i for i, _, _ in select(((None, float(t)) for t in table.times), sampler)], dtype=np.int64)
 
 
 @dataclass(frozen=True)

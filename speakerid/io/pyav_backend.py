@@ -30,8 +30,21 @@ from speakerid.io.types import FrameBatch, VideoInfo
 # priming and the resampler's warm-up after the seek fall before ``start``.
 _AUDIO_PREROLL_S = 0.2
 # 8-bit formats whose first plane is the luma (Y) image; the full-range ("j") ones need no LUT.
-_LUMA_FIRST = {"yuv420p", "yuv422p", "yuv444p", "yuv440p", "yuv411p", "nv12", "nv21",
-               "yuvj420p", "yuvj422p", "yuvj444p", "yuvj440p", "yuvj411p", "gray"}
+_LUMA_FIRST = {
+    "yuv420p",
+    "yuv422p",
+    "yuv444p",
+    "yuv440p",
+    "yuv411p",
+    "nv12",
+    "nv21",
+    "yuvj420p",
+    "yuvj422p",
+    "yuvj444p",
+    "yuvj440p",
+    "yuvj411p",
+    "gray",
+}
 _JPEG_RANGE = 2  # AVCOL_RANGE_JPEG
 _LIMITED_TO_FULL = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
 log = logging.getLogger(__name__)
@@ -95,8 +108,9 @@ class _Planned:
         return self.delivered == len(self.kept)
 
 
-def read_pyav(info: VideoInfo, sampler: FrameSampler, batch_size: int, with_grey: bool = False,
-              audio_rate: int | None = None) -> Iterator[FrameBatch]:
+def read_pyav(
+    info: VideoInfo, sampler: FrameSampler, batch_size: int, with_grey: bool = False, audio_rate: int | None = None
+) -> Iterator[FrameBatch]:
     """Decode from frame 0 or a clean keyframe; convert (and decode) only what is needed."""
     table = frame_table(info.path)
     if table.usable(info.start_time):
@@ -106,12 +120,12 @@ def read_pyav(info: VideoInfo, sampler: FrameSampler, batch_size: int, with_grey
         if point is not None:
             log.debug("%s: seeking to frame %d for start %.3f s", info.path, point.index, sampler.start)
         try:
-            yield from _read(info, _Planned(table, copy.copy(sampler)), sampler, batch_size,
-                             with_grey, audio_rate, point)
+            yield from _read(
+                info, _Planned(table, copy.copy(sampler)), sampler, batch_size, with_grey, audio_rate, point
+            )
             return
         except _Untrusted:
-            log.debug("%s: the decoder disagrees with the frame table; reading from frame 0",
-                      info.path)
+            log.debug("%s: the decoder disagrees with the frame table; reading from frame 0", info.path)
     yield from _read(info, _Counted(sampler), sampler, batch_size, with_grey, audio_rate, None)
 
 
@@ -123,7 +137,7 @@ def grey_image(frame: av.VideoFrame, quarter_turns: int) -> np.ndarray:
     """
     if frame.format.name in _LUMA_FIRST:
         plane = frame.planes[0]
-        y = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, :frame.width]
+        y = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : frame.width]
         full = frame.format.name.startswith(("yuvj", "gray")) or frame.color_range == _JPEG_RANGE
         grey = y.copy() if full else cv2.LUT(y, _LIMITED_TO_FULL)
     else:
@@ -156,10 +170,13 @@ class _Pending:
 
     def take(self) -> FrameBatch:
         rgb = [np.rot90(f.to_ndarray(format="rgb24"), self.turns) for f in self.frames]
-        batch = FrameBatch(frames=np.stack(rgb) if rgb else self.empty,
-                           indices=np.array(self.indices, dtype=np.int64),
-                           times=np.array(self.times, dtype=np.float64),
-                           grey=self.grey, audio=self.audio)
+        batch = FrameBatch(
+            frames=np.stack(rgb) if rgb else self.empty,
+            indices=np.array(self.indices, dtype=np.int64),
+            times=np.array(self.times, dtype=np.float64),
+            grey=self.grey,
+            audio=self.audio,
+        )
         self._clear()
         self.yielded = True
         return batch
@@ -172,8 +189,15 @@ def _frame_time(frame: av.VideoFrame, index: int, fps: float) -> float:
     return float(seconds(frame.pts, frame.time_base))
 
 
-def _read(info: VideoInfo, frames: _Counted | _Planned, sampler: FrameSampler, batch_size: int,
-          with_grey: bool, audio_rate: int | None, point: SeekPoint | None) -> Iterator[FrameBatch]:
+def _read(
+    info: VideoInfo,
+    frames: _Counted | _Planned,
+    sampler: FrameSampler,
+    batch_size: int,
+    with_grey: bool,
+    audio_rate: int | None,
+    point: SeekPoint | None,
+) -> Iterator[FrameBatch]:
     turns = info.rotation // 90
     grey_from = sampler.start if sampler.start is not None else -np.inf
     pending = _Pending(info)
@@ -218,8 +242,7 @@ def _read(info: VideoInfo, frames: _Counted | _Planned, sampler: FrameSampler, b
                 pending.audio.extend(window.finish())
     except _Untrusted:
         if pending.yielded:
-            raise VideoReadError(info.path, "decoded frames disagree with the container's "
-                                            "timestamps") from None
+            raise VideoReadError(info.path, "decoded frames disagree with the container's timestamps") from None
         raise
     if pending:  # the rest: sampled frames, or (single pass) grey images and audio
         yield pending.take()
@@ -236,8 +259,7 @@ def _add_audio(packet: av.Packet, window: AudioWindow, pending: _Pending) -> Non
         pending.audio.extend(window.finish())
 
 
-def _seek(container: av.container.InputContainer, video: av.VideoStream, point: SeekPoint,
-          table: FrameTable) -> bool:
+def _seek(container: av.container.InputContainer, video: av.VideoStream, point: SeekPoint, table: FrameTable) -> bool:
     """Position the demuxer so that decoding starts at ``point`` or an earlier entry point.
 
     Demuxers read a seek target as PTS (MP4, Matroska) or as DTS (MPEG-TS), so the keyframe's

@@ -22,8 +22,9 @@ _EPS = 1e-6
 class FrameSampler:
     """Stateful keep/skip decision; must see every frame of the stream in order."""
 
-    def __init__(self, fps: float | None = 5.0, every: int | None = None,
-                 start: float | None = None, end: float | None = None) -> None:
+    def __init__(
+        self, fps: float | None = 5.0, every: int | None = None, start: float | None = None, end: float | None = None
+    ) -> None:
         if every is not None and every < 1:
             raise ValueError(f"every must be >= 1, got {every}")
         if every is None and fps is not None and not fps > 0:

@@ -31,8 +31,10 @@ def check_database(timeout_s: float = CHECK_TIMEOUT_S) -> None:
         try:
             client.admin.command("ping")
         except PyMongoError as exc:
-            raise DatabaseError(f"FiftyOne database {redact(uri)} unreachable ({_first_line(exc)}): start it or fix "
-                                f"FIFTYONE_DATABASE_URI (`--no-dataset --json FILE` works without it)") from None
+            raise DatabaseError(
+                f"FiftyOne database {redact(uri)} unreachable ({_first_line(exc)}): start it or fix "
+                f"FIFTYONE_DATABASE_URI (`--no-dataset --json FILE` works without it)"
+            ) from None
         finally:
             client.close()
     try:

@@ -9,11 +9,12 @@ dataset, and the same documents can be kept in a spool when the database is unre
 from __future__ import annotations
 
 import logging
-import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from speakerid.results import VideoResult
 FACES, SPEAKER, SEGMENTS, SPEAKERS, RUN = "faces", "speaker", "speaker_segments", "speakers", "speakerid"
 TRACKS = "face_tracks"  # one TemporalDetection per face track (VideoResult.tracks)
 # The tracks' mean embeddings, row i for face_tracks.detections[i]: a field of their own, so
-# hovering a label in the App never dumps 512 floats (--no-embeddings: not written).
+# hovering a label in the App never dumps 512 floats (NaN rows: tracks too short to embed).
 TRACK_EMBEDDINGS = "face_track_embeddings"
 
 
@@ -38,21 +39,16 @@ class LabelDocs:
     field_types: dict[str, Any] = field(default_factory=dict)  # "name" / "frames.name" -> Label class
 
 
-def database_note() -> str:
-    """Which database FiftyOne will use (embedded unless FIFTYONE_DATABASE_URI is set)."""
-    uri = os.environ.get("FIFTYONE_DATABASE_URI")
-    return f"database {uri}" if uri else "embedded database"
-
-
-def get_or_create_dataset(name: str) -> Any:
-    """A persistent video dataset called ``name``; two processes creating it at once get one."""
+def get_or_create_dataset(name: str, media_type: str = "video") -> Any:
+    """A persistent dataset called ``name`` (of ``media_type`` when created: videos for labels,
+    images for face patches and heatmaps); two processes creating it at once get one."""
     import fiftyone as fo
 
     if not fo.dataset_exists(name):
         try:
             ds = fo.Dataset(name)
             ds.persistent = True
-            ds.media_type = "video"
+            ds.media_type = media_type
             return ds
         except Exception:  # noqa: BLE001 - lost the creation race (unique name): load the winner's
             if not fo.dataset_exists(name):
@@ -81,9 +77,12 @@ def sample_id_for(dataset: Any, filepath: str) -> str:
     coll = dataset._sample_collection
     doc = coll.find_one({"filepath": filepath}, {"_id": 1})
     if doc is None:
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
-        new = dataset._make_dict(fo.Sample(filepath=filepath, metadata=fo.VideoMetadata.build_for(filepath)),
-                                 created_at=now, last_modified_at=now)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        new = dataset._make_dict(
+            fo.Sample(filepath=filepath, metadata=fo.VideoMetadata.build_for(filepath)),
+            created_at=now,
+            last_modified_at=now,
+        )
         try:
             coll.insert_one(new)
         except DuplicateKeyError:
@@ -115,13 +114,16 @@ def label_docs(result: VideoResult) -> LabelDocs:
         frame_types.update({f"frames.{k}": type(v) for k, v in labels.items()})
     labels = _sample_labels(result)
     stored = fo.Sample(filepath=filepath, **labels).to_mongo_dict()
-    types = {k: (type(v) if isinstance(v, fo.Label) else fo.ArrayField if isinstance(v, np.ndarray) else dict)
-             for k, v in labels.items()}
+    types = {
+        k: (type(v) if isinstance(v, fo.Label) else fo.ArrayField if isinstance(v, np.ndarray) else dict)
+        for k, v in labels.items()
+    }
     return LabelDocs(filepath, {k: stored[k] for k in labels}, frames, {**types, **frame_types})
 
 
-def write_video_result(dataset: Any, result: VideoResult, sample: Any | None = None,
-                       extra: dict[str, Any] | None = None) -> Any:
+def write_video_result(
+    dataset: Any, result: VideoResult, sample: Any | None = None, extra: dict[str, Any] | None = None
+) -> Any:
     """Add or replace the labels of ``result.video`` (or of ``sample``); returns the saved sample.
 
     ``extra``: MongoDB update operators applied in the same single-document update that
@@ -130,8 +132,9 @@ def write_video_result(dataset: Any, result: VideoResult, sample: Any | None = N
     return write_label_docs(dataset, label_docs(result), sample.id if sample is not None else None, extra)
 
 
-def write_label_docs(dataset: Any, docs: LabelDocs, sample_id: str | None = None,
-                     extra: dict[str, Any] | None = None) -> Any:
+def write_label_docs(
+    dataset: Any, docs: LabelDocs, sample_id: str | None = None, extra: dict[str, Any] | None = None
+) -> Any:
     """Store prepared ``docs`` on sample ``sample_id`` (else the sample of ``docs.filepath``);
     returns the saved sample (see ``write_video_result``)."""
     import fiftyone as fo
@@ -147,8 +150,9 @@ def write_label_docs(dataset: Any, docs: LabelDocs, sample_id: str | None = None
         raise SpeakeridError(f"sample {sample_id} is not in dataset {dataset.name!r} (deleted meanwhile?)")
     meta = stored.get("metadata")
     if meta is None:
-        meta = fo.Sample(filepath=stored["filepath"], metadata=fo.VideoMetadata.build_for(stored["filepath"])
-                         ).to_mongo_dict()["metadata"]
+        meta = fo.Sample(
+            filepath=stored["filepath"], metadata=fo.VideoMetadata.build_for(stored["filepath"])
+        ).to_mongo_dict()["metadata"]
         fields["metadata"] = meta
     last = max((d["frame_number"] for d in docs.frames), default=0)
     if last > (meta.get("total_frame_count") or 0):
@@ -174,10 +178,19 @@ def declare_fields(dataset: Any, types: dict[str, Any]) -> None:
         schema = dataset.get_frame_field_schema if frame else dataset.get_field_schema
         if name in schema():
             continue
-        kind = ({"ftype": fo.DictField} if cls is dict else {"ftype": fo.ArrayField} if cls is fo.ArrayField
-                else {"ftype": fo.EmbeddedDocumentField, "embedded_doc_type": cls})
+        kind = (
+            {"ftype": fo.DictField}
+            if cls is dict
+            else {"ftype": fo.ArrayField}
+            if cls is fo.ArrayField
+            else {"ftype": fo.EmbeddedDocumentField, "embedded_doc_type": cls}
+        )
         add = dataset.add_frame_field if frame else dataset.add_sample_field
-        _idempotent(dataset, lambda: add(name, **kind), lambda: name in schema())
+        _idempotent(dataset, partial(add, name, **kind), partial(_has_field, schema, name))
+
+
+def _has_field(schema: Any, name: str) -> bool:
+    return name in schema()
 
 
 def _idempotent(dataset: Any, change, done) -> None:
@@ -201,8 +214,11 @@ def _frame_labels(result: VideoResult) -> Iterator[tuple[int, dict[str, Any]]]:
             attrs = {"similarity": f.similarity, "detector_score": f.detector_score}
             if f.speaking is not None:
                 attrs["speaking"] = f.speaking
-            dets.append(fo.Detection(label=f.identity, bounding_box=list(f.box), confidence=f.confidence,
-                                     index=f.track, **attrs))
+            dets.append(
+                fo.Detection(
+                    label=f.identity, bounding_box=list(f.box), confidence=f.confidence, index=f.track, **attrs
+                )
+            )
         labels: dict[str, Any] = {FACES: fo.Detections(detections=dets)}
         if fr.speaker is not None:
             labels[SPEAKER] = fo.Classification(label=fr.speaker, confidence=fr.speaker_confidence)
@@ -210,13 +226,18 @@ def _frame_labels(result: VideoResult) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _clock(result: VideoResult) -> dict[str, Any]:
-    """``frame_offset`` (App frame number minus 1-based decode index) and ``start_time`` (PTS of
-    decode index 0) of a constant-frame-rate video, from its first analysed frame."""
+    """``frame_offset`` (App frame number minus 1-based decode index), ``start_time`` (PTS of
+    decode index 0) and ``frame_count`` (decoded frames) of a constant-frame-rate video: what
+    re-deciding its speakers from the stored labels needs (``review.relabel``)."""
     first = result.frames[0] if len(result.frames) else None
+    count = int(round(result.duration * result.video_fps))
     if first is None:
-        return {"frame_offset": 0, "start_time": 0.0}
-    return {"frame_offset": frame_offset(first.time, first.index, result.video_fps),
-            "start_time": round(float(first.time) - first.index / result.video_fps, 6)}
+        return {"frame_offset": 0, "start_time": 0.0, "frame_count": count}
+    return {
+        "frame_offset": frame_offset(first.time, first.index, result.video_fps),
+        "start_time": round(float(first.time) - first.index / result.video_fps, 6),
+        "frame_count": count,
+    }
 
 
 def timeline_labels(segments: list[Any], screen_time: dict[str, float], offset: int) -> dict[str, Any]:
@@ -224,8 +245,16 @@ def timeline_labels(segments: list[Any], screen_time: dict[str, float], offset: 
     ``offset`` moves the segments' decode-based frame numbers onto the App's clock."""
     import fiftyone as fo
 
-    segs = [fo.TemporalDetection(label=s.speaker, support=[s.first_frame + offset, s.last_frame + offset],
-                                 confidence=s.confidence, start_time=s.start, end_time=s.end) for s in segments]
+    segs = [
+        fo.TemporalDetection(
+            label=s.speaker,
+            support=[s.first_frame + offset, s.last_frame + offset],
+            confidence=s.confidence,
+            start_time=s.start,
+            end_time=s.end,
+        )
+        for s in segments
+    ]
     people = [fo.Classification(label=name, screen_time=secs) for name, secs in screen_time.items()]
     return {SEGMENTS: fo.TemporalDetections(detections=segs), SPEAKERS: fo.Classifications(classifications=people)}
 
@@ -240,8 +269,7 @@ def _sample_labels(result: VideoResult) -> dict[str, Any]:
         RUN: {**result.settings, "analysed_fps": result.analysed_fps, "notes": result.notes, **clock},
     }
     labels[TRACKS] = fo.TemporalDetections(detections=[_track_label(t, offset) for t in result.tracks])
-    keep = result.settings.get("store_embeddings", True)  # --no-embeddings
-    labels[TRACK_EMBEDDINGS] = _track_embeddings(result.tracks if keep else [])
+    labels[TRACK_EMBEDDINGS] = _track_embeddings(result.tracks)
     return labels
 
 
@@ -252,8 +280,12 @@ def _track_embeddings(tracks: list[Any]) -> np.ndarray:
     if not tracks:
         return np.zeros((0, 0), np.float32)
     dim = next((len(t.embedding) for t in tracks if t.embedding is not None), 0)
-    return np.stack([np.full(dim, np.nan, np.float32) if t.embedding is None else np.asarray(t.embedding, np.float32)
-                     for t in tracks])
+    return np.stack(
+        [
+            np.full(dim, np.nan, np.float32) if t.embedding is None else np.asarray(t.embedding, np.float32)
+            for t in tracks
+        ]
+    )
 
 
 def _track_label(track: Any, offset: int) -> Any:
@@ -266,12 +298,23 @@ def _track_label(track: Any, offset: int) -> Any:
     import fiftyone as fo
 
     first = int(track.first_frame) + 1 + offset
-    attrs: dict[str, Any] = {"similarity": track.similarity, "best": track.best, "faces": int(track.num_faces),
-                             "embedded": int(track.embedded), "start_time": float(track.start),
-                             "end_time": float(track.end), "best_frame": int(track.best_frame) + 1 + offset,
-                             "best_box": [float(v) for v in track.best_box]}
-    return fo.TemporalDetection(label=track.identity, support=[first, int(track.last_frame) + 1 + offset],
-                                confidence=track.confidence, index=int(track.id), **attrs)
+    attrs: dict[str, Any] = {
+        "similarity": track.similarity,
+        "best": track.best,
+        "faces": int(track.num_faces),
+        "embedded": int(track.embedded),
+        "start_time": float(track.start),
+        "end_time": float(track.end),
+        "best_frame": int(track.best_frame) + 1 + offset,
+        "best_box": [float(v) for v in track.best_box],
+    }
+    return fo.TemporalDetection(
+        label=track.identity,
+        support=[first, int(track.last_frame) + 1 + offset],
+        confidence=track.confidence,
+        index=int(track.id),
+        **attrs,
+    )
 
 
 class _quiet:

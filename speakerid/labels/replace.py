@@ -28,7 +28,7 @@ idempotent, so two finishers never conflict.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -41,8 +41,14 @@ WAIT_S = 120.0  # give up waiting for another live writer of the same sample aft
 BATCH = 100  # frame documents per insert (the lease is renewed between batches)
 
 
-def replace_labels(dataset: Any, sample_id: str, fields: dict[str, Any], frames: list[dict[str, Any]],
-                   owned: tuple[str, ...], extra: dict[str, Any] | None = None) -> None:
+def replace_labels(
+    dataset: Any,
+    sample_id: str,
+    fields: dict[str, Any],
+    frames: list[dict[str, Any]],
+    owned: tuple[str, ...],
+    extra: dict[str, Any] | None = None,
+) -> None:
     """Make ``fields`` and ``frames`` the sample's labels, all-or-nothing (see module doc).
 
     ``owned``: the frame fields this write replaces; other frame fields are kept. ``extra``:
@@ -57,14 +63,23 @@ def replace_labels(dataset: Any, sample_id: str, fields: dict[str, Any], frames:
     try:
         frames = _carry_over(frame_coll, sid, frames, owned)
         for i in range(0, len(frames), BATCH):
-            docs = [{**d, "_sample_id": staging, "_dataset_id": dataset._doc.id, "created_at": stamp,
-                     "last_modified_at": stamp} for d in frames[i:i + BATCH]]
+            docs = [
+                {
+                    **d,
+                    "_sample_id": staging,
+                    "_dataset_id": dataset._doc.id,
+                    "created_at": stamp,
+                    "last_modified_at": stamp,
+                }
+                for d in frames[i : i + BATCH]
+            ]
             frame_coll.insert_many(docs, ordered=False)
             _renew(samples, sid, staging)
         final = {**(extra or {}), "$set": {**(extra or {}).get("$set", {}), **fields, "last_modified_at": _now()}}
         then = [[op, value] for op, value in final.items()]  # operators as values: "$" keys can't be stored
-        published = samples.update_one({"_id": sid, f"{PENDING}.staging": staging},
-                                       {"$set": {f"{PENDING}.phase": "swap", f"{PENDING}.then": then}})
+        published = samples.update_one(
+            {"_id": sid, f"{PENDING}.staging": staging}, {"$set": {f"{PENDING}.phase": "swap", f"{PENDING}.then": then}}
+        )
         if not published.matched_count:
             raise _lost(dataset, sid)
     except BaseException:
@@ -123,14 +138,17 @@ def _claim(dataset: Any, sid: ObjectId, staging: ObjectId, stamp: datetime) -> N
         elif old and _expired(old):
             _abandon(dataset, sid, old["staging"])
         elif time.monotonic() > deadline:
-            raise SpeakeridError(f"sample {sid} of dataset {dataset.name!r} is being written by another "
-                                 f"process since {old.get('stamp') if old else '?'}; retry later")
+            raise SpeakeridError(
+                f"sample {sid} of dataset {dataset.name!r} is being written by another "
+                f"process since {old.get('stamp') if old else '?'}; retry later"
+            )
         else:
             time.sleep(0.2)
 
 
-def _carry_over(frame_coll: Any, sid: ObjectId, frames: list[dict[str, Any]],
-                owned: tuple[str, ...]) -> list[dict[str, Any]]:
+def _carry_over(
+    frame_coll: Any, sid: ObjectId, frames: list[dict[str, Any]], owned: tuple[str, ...]
+) -> list[dict[str, Any]]:
     """``frames`` plus the fields of the sample's current frames that this write does not own."""
     skip = set(owned) | {"_id", "_sample_id", "_dataset_id", "frame_number", "created_at", "last_modified_at"}
     by_number = {d["frame_number"]: d for d in frames}
@@ -165,13 +183,15 @@ def _forget_frames(dataset: Any, sid: ObjectId) -> None:
 def _abandon(dataset: Any, sid: ObjectId, staging: ObjectId) -> None:
     """Drop an unpublished claim: its staged frames and the marker; the old labels stay."""
     dataset._frame_collection.delete_many({"_sample_id": staging})
-    dataset._sample_collection.update_one({"_id": sid, f"{PENDING}.staging": staging, f"{PENDING}.phase": "stage"},
-                                          {"$unset": {PENDING: ""}})
+    dataset._sample_collection.update_one(
+        {"_id": sid, f"{PENDING}.staging": staging, f"{PENDING}.phase": "stage"}, {"$unset": {PENDING: ""}}
+    )
 
 
 def _renew(samples: Any, sid: ObjectId, staging: ObjectId) -> None:
-    if not samples.update_one({"_id": sid, f"{PENDING}.staging": staging},
-                              {"$set": {f"{PENDING}.until": _lease()}}).matched_count:
+    if not samples.update_one(
+        {"_id": sid, f"{PENDING}.staging": staging}, {"$set": {f"{PENDING}.until": _lease()}}
+    ).matched_count:
         raise SpeakeridError(f"sample {sid}: write claim lost (stalled past its {LEASE_S:g} s lease)")
 
 
@@ -190,5 +210,5 @@ def _lease() -> datetime:
 
 def _now() -> datetime:
     """Naive UTC with millisecond precision: exactly what MongoDB stores and returns."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)

@@ -58,6 +58,8 @@ class ResultSink:
 
     def retry_hint(self) -> str:
         """One line: what failed, where the results are, and the command that writes them."""
-        return (f"FiftyOne database failed while writing to dataset {self.name!r} ({self.failure}); "
-                f"{self.spooled} result(s) kept in {spool_dir(self.name)}: run `speakerid flush --dataset "
-                f"{self.name}` (or this command again) once the database is back")
+        return (
+            f"FiftyOne database failed while writing to dataset {self.name!r} ({self.failure}); "
+            f"{self.spooled} result(s) kept in {spool_dir(self.name)}: run `speakerid flush --dataset "
+            f"{self.name}` (or this command again) once the database is back"
+        )

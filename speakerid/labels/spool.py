@@ -24,14 +24,22 @@ def spool_dir(dataset_name: str) -> Path:
     return cache_dir("spool", re.sub(r"[^\w.-]", "_", dataset_name))
 
 
-def spool(dataset_name: str, docs: LabelDocs, sample_id: str | None = None,
-          extra: dict[str, Any] | None = None) -> Path:
+def spool(
+    dataset_name: str, docs: LabelDocs, sample_id: str | None = None, extra: dict[str, Any] | None = None
+) -> Path:
     """Keep ``docs`` for ``dataset_name``; the sample is ``sample_id``, else found by filepath."""
     from bson import json_util
 
-    payload = {"version": SPOOL_VERSION, "dataset": dataset_name, "filepath": docs.filepath, "sample_id": sample_id,
-               "fields": docs.fields, "frames": docs.frames, "extra": extra or {},
-               "field_types": {k: v.__name__ for k, v in docs.field_types.items()}}
+    payload = {
+        "version": SPOOL_VERSION,
+        "dataset": dataset_name,
+        "filepath": docs.filepath,
+        "sample_id": sample_id,
+        "fields": docs.fields,
+        "frames": docs.frames,
+        "extra": extra or {},
+        "field_types": {k: v.__name__ for k, v in docs.field_types.items()},
+    }
     key = hashlib.sha1(f"{sample_id}:{docs.filepath}".encode()).hexdigest()[:16]
     path = spool_dir(dataset_name) / f"{key}.json"
     atomic_write_bytes(path, json_util.dumps(payload).encode())

@@ -80,8 +80,12 @@ def cluster_embeddings(embeddings: np.ndarray, min_similarity: float, apart: np.
     if apart is not None:
         distance[np.asarray(apart, bool)] = APART
     np.fill_diagonal(distance, 0.0)
-    model = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
-                                    distance_threshold=max(1.0 - float(min_similarity), 0.0))
+    model = AgglomerativeClustering(
+        n_clusters=None,
+        metric="precomputed",
+        linkage="average",
+        distance_threshold=max(1.0 - float(min_similarity), 0.0),
+    )
     return model.fit_predict(distance).astype(np.int64)
 
 
@@ -108,8 +112,12 @@ def cluster_unknowns(dataset: Any, min_similarity: float) -> list[Cluster]:
         for t in c.tracks:
             t.cluster = number
     _store(dataset, [t for c in clusters for t in c.tracks])
-    dataset.info[INFO_KEY] = {"min_similarity": round(float(min_similarity), 4), "clusters": len(clusters),
-                              "tracks": len(found.tracks), "without_embedding": found.missing}
+    dataset.info[INFO_KEY] = {
+        "min_similarity": round(float(min_similarity), 4),
+        "clusters": len(clusters),
+        "tracks": len(found.tracks),
+        "without_embedding": found.missing,
+    }
     dataset.save()
     return clusters
 
@@ -128,8 +136,9 @@ def face_ids(collection: Any, keys: set[tuple[str, int]]) -> dict[str, tuple[str
     """``frames.faces`` label id -> (sample id, track) for the boxes of the tracks ``keys``."""
     samples = {s for s, _ in keys}
     out = {}
-    ids, label_ids, tracks = collection.values(["id", f"frames.{FACES}.detections.id",
-                                                f"frames.{FACES}.detections.index"])
+    ids, label_ids, tracks = collection.values(
+        ["id", f"frames.{FACES}.detections.id", f"frames.{FACES}.detections.index"]
+    )
     for sample_id, frames_ids, frames_tracks in zip(ids, label_ids, tracks):
         if sample_id not in samples:
             continue
@@ -144,7 +153,10 @@ def _store(dataset: Any, tracks: list[Track]) -> None:
     """``cluster`` on every track and face box: its number for clustered tracks, None elsewhere."""
     number = {(t.sample_id, t.index): t.cluster for t in tracks}
     all_tracks = read_tracks(dataset, need_embeddings=False).tracks
-    dataset.set_label_values(f"{TRACKS}.detections.{CLUSTER}",
-                             {t.label_id: number.get((t.sample_id, t.index)) for t in all_tracks})
+    dataset.set_label_values(
+        f"{TRACKS}.detections.{CLUSTER}", {t.label_id: number.get((t.sample_id, t.index)) for t in all_tracks}
+    )
     faces = face_ids(dataset, {(t.sample_id, t.index) for t in all_tracks})
-    dataset.set_label_values(f"frames.{FACES}.detections.{CLUSTER}", {fid: number.get(key) for fid, key in faces.items()})
+    dataset.set_label_values(
+        f"frames.{FACES}.detections.{CLUSTER}", {fid: number.get(key) for fid, key in faces.items()}
+    )

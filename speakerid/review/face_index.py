@@ -61,20 +61,33 @@ def build_face_index(dataset: Any, brain_key: str = FACE_INDEX, map_key: str | N
     frames = dataset.to_frames(sample_frames=False)
     vectors, sample_ids, label_ids, missing = face_vectors(dataset, frames)
     if not len(vectors):
-        raise SpeakeridError(f"{dataset.name}: no face with a stored track embedding to index "
-                             "(annotate the videos first, without --no-embeddings)")
+        raise SpeakeridError(
+            f"{dataset.name}: no face with a stored track embedding to index (annotate the videos first)"
+        )
     embedder = _embedder(dataset)
     for key in (brain_key, map_key):
         if key and key in dataset.list_brain_runs():
             dataset.delete_brain_run(key)
     register_face_model()
-    index = fob.compute_similarity(frames, patches_field=FACES, embeddings=False, brain_key=brain_key,
-                                   model=FACE_MODEL, model_kwargs={"embedder": embedder})
+    index = fob.compute_similarity(
+        frames,
+        patches_field=FACES,
+        embeddings=False,
+        brain_key=brain_key,
+        model=FACE_MODEL,
+        model_kwargs={"embedder": embedder},
+    )
     index.add_to_index(vectors, sample_ids, label_ids=label_ids)
     index.save()
     if map_key:
-        fob.compute_visualization(frames, patches_field=FACES, similarity_index=brain_key, brain_key=map_key,
-                                  **_map_method(len(vectors)), verbose=False)
+        fob.compute_visualization(
+            frames,
+            patches_field=FACES,
+            similarity_index=brain_key,
+            brain_key=map_key,
+            **_map_method(len(vectors)),
+            verbose=False,
+        )
     return FaceIndex(len(vectors), frames_total, written, missing, brain_key, map_key)
 
 
@@ -83,8 +96,9 @@ def face_vectors(dataset: Any, frames: Any) -> tuple[np.ndarray, np.ndarray, np.
     ``frames`` view: each face gets its track's embedding."""
     found = read_tracks(dataset)
     row = {(t.sample_id, t.index): i for i, t in enumerate(found.tracks)}
-    ids, videos, faces, tracks = frames.values(["id", "sample_id", f"{FACES}.detections.id",
-                                                f"{FACES}.detections.index"])
+    ids, videos, faces, tracks = frames.values(
+        ["id", "sample_id", f"{FACES}.detections.id", f"{FACES}.detections.index"]
+    )
     rows, frame_ids, label_ids, missing = [], [], [], 0
     for fid, video, fs, ts in zip(ids, videos, faces, tracks):
         for label_id, track in zip(fs or [], ts or []):
@@ -109,8 +123,15 @@ def write_frame_pictures(dataset: Any) -> tuple[int, int]:
         dataset.add_frame_field("filepath", fo.StringField)
     total = written = 0
     ids, paths, rates, numbers, counts, stored = dataset.values(
-        ["id", "filepath", "metadata.frame_rate", "frames.frame_number", f"frames.{FACES}.detections",
-         "frames.filepath"])
+        [
+            "id",
+            "filepath",
+            "metadata.frame_rate",
+            "frames.frame_number",
+            f"frames.{FACES}.detections",
+            "frames.filepath",
+        ]
+    )
     for sample_id, path, rate, ns, dets, old in zip(ids, paths, rates, numbers, counts, stored):
         folder = cache_dir("frames", _video_key(path))
         wanted = {n: str(folder / f"{n:06d}.jpg") for n, d in zip(ns or [], dets or []) if d}
@@ -151,8 +172,10 @@ def _embedder(dataset: Any) -> str:
     """The one embedder the dataset's tracks were embedded with."""
     names = {(r or {}).get("embedder") for r in dataset.values(RUN)} - {None}
     if len(names) > 1:
-        raise SpeakeridError(f"{dataset.name}: videos were annotated with different embedders "
-                             f"({', '.join(sorted(names))}); their faces cannot share one index")
+        raise SpeakeridError(
+            f"{dataset.name}: videos were annotated with different embedders "
+            f"({', '.join(sorted(names))}); their faces cannot share one index"
+        )
     return next(iter(names), "facenet")
 
 

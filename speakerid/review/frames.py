@@ -69,7 +69,7 @@ def crop_box(frame: np.ndarray, box: Iterable[float], margin: float = 0.25, size
     padded = np.zeros((y2 - y1, x2 - x1, 3), np.uint8)  # outside the picture: black
     sx1, sy1, sx2, sy2 = max(x1, 0), max(y1, 0), min(x2, w), min(y2, h)
     if sx2 > sx1 and sy2 > sy1:
-        padded[sy1 - y1:sy2 - y1, sx1 - x1:sx2 - x1] = frame[sy1:sy2, sx1:sx2]
+        padded[sy1 - y1 : sy2 - y1, sx1 - x1 : sx2 - x1] = frame[sy1:sy2, sx1:sx2]
     return np.asarray(Image.fromarray(padded).resize((size, size), Image.BILINEAR))
 
 

@@ -61,13 +61,16 @@ def name_faces(dataset: Any, faces: list[dict], name: str, gallery_path: str | P
     wanted = _tracks_of_faces(dataset, faces)
     rows = [i for i, t in enumerate(found.tracks) if (t.sample_id, t.index) in wanted]
     if len(rows) < len(wanted):
-        raise SpeakeridError(f"{len(wanted) - len(rows)} of the selected faces' tracks have no stored embedding "
-                             "(annotated with --no-embeddings?): annotate those videos again")
+        raise SpeakeridError(
+            f"{len(wanted) - len(rows)} of the selected faces' tracks have no stored embedding "
+            "(annotated by an older speakerid?): annotate those videos again"
+        )
     return name_tracks(dataset, [found.tracks[i] for i in rows], found.embeddings[rows], name, gallery_path)
 
 
-def name_tracks(dataset: Any, tracks: list[Track], embeddings: np.ndarray, name: str,
-                gallery_path: str | Path) -> Named:
+def name_tracks(
+    dataset: Any, tracks: list[Track], embeddings: np.ndarray, name: str, gallery_path: str | Path
+) -> Named:
     """Enroll ``tracks`` (with their ``embeddings``, row for row) as ``name``; relabel them."""
     problem = name_problem(name)
     if problem:

@@ -13,8 +13,7 @@ from typing import Any
 from speakerid.errors import SpeakeridError
 from speakerid.labels.fiftyone_writer import FACES, RUN, SPEAKER, TRACKS, timeline_labels
 from speakerid.results import FaceResult, FrameResult
-from speakerid.timeline.decide import frame_speakers
-from speakerid.timeline.segments import cut_segments, screen_time
+from speakerid.timeline.decide import frame_speakers, speaker_timeline
 
 HUMAN_CONFIDENCE = 1.0  # a name given by a person in the App
 REVIEW_TAG, CONFIRMED_TAG = "speakerid_review", "speakerid_confirmed"  # review queue tags (review.review_loop)
@@ -58,21 +57,28 @@ def redecide(sample: Any) -> None:
     import fiftyone as fo
 
     for n, fr in zip(numbers, frames):
-        sample.frames[n][SPEAKER] = (None if fr.speaker is None else
-                                     fo.Classification(label=fr.speaker, confidence=fr.speaker_confidence))
-    step = 1.0 / analysed
-    end = frames[-1].time + step if frames else 0.0
-    segments = cut_segments(frames, step, fps, end, sample.metadata.total_frame_count,
-                            float(run.get("gap_tolerance", 1.0)))
-    for field, label in timeline_labels(segments, screen_time(frames, step), offset).items():
+        sample.frames[n][SPEAKER] = (
+            None if fr.speaker is None else fo.Classification(label=fr.speaker, confidence=fr.speaker_confidence)
+        )
+    segments, seconds = speaker_timeline(
+        frames, 1.0 / analysed, fps, run.get("frame_count"), float(run.get("gap_tolerance", 1.0))
+    )
+    for field, label in timeline_labels(segments, seconds, offset).items():
         sample[field] = label
 
 
 def _frame_result(frame: Any, index: int, start: float, fps: float) -> FrameResult:
     """A stored analysed frame as the pipeline had it (decode index, PTS, faces)."""
-    faces = [FaceResult(tuple(d.bounding_box), d.label, float(d.confidence or 0.0),
-                        float(d["similarity"] if d.has_field("similarity") else 0.0), int(d.index),
-                        d["detector_score"] if d.has_field("detector_score") else None,
-                        d["speaking"] if d.has_field("speaking") else None)
-             for d in frame[FACES].detections]
+    faces = [
+        FaceResult(
+            tuple(d.bounding_box),
+            d.label,
+            float(d.confidence or 0.0),
+            float(d["similarity"] if d.has_field("similarity") else 0.0),
+            int(d.index),
+            d["detector_score"] if d.has_field("detector_score") else None,
+            d["speaking"] if d.has_field("speaking") else None,
+        )
+        for d in frame[FACES].detections
+    ]
     return FrameResult(index=index, time=start + index / fps, faces=faces)

@@ -9,8 +9,9 @@ face of those tracks is relabelled (``review.naming``), leaving everyone else un
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from fiftyone import ViewField as F
 
@@ -30,9 +31,15 @@ def face_rows(view: Any) -> Iterator[dict]:
     for sample_id, numbers, frames in zip(ids, frame_numbers, detections):
         for frame_number, dets in zip(numbers, frames):
             for det in dets or []:
-                yield {"sample_id": sample_id, "frame_number": frame_number, "label_id": det.id,
-                       "box": list(det.bounding_box), "label": det.label, "tags": list(det.tags or []),
-                       REVIEW_LABEL: det[REVIEW_LABEL] if det.has_field(REVIEW_LABEL) else None}
+                yield {
+                    "sample_id": sample_id,
+                    "frame_number": frame_number,
+                    "label_id": det.id,
+                    "box": list(det.bounding_box),
+                    "label": det.label,
+                    "tags": list(det.tags or []),
+                    REVIEW_LABEL: det[REVIEW_LABEL] if det.has_field(REVIEW_LABEL) else None,
+                }
 
 
 def flag_faces(dataset: Any, view: Any, max_confidence: float, include_unknown: bool, tag: str = REVIEW_TAG) -> Any:

@@ -35,8 +35,9 @@ def screen_time_totals(videos: Any) -> list[SpeakerTime]:
                 row.on_screen += secs or 0.0
                 row.videos += 1
     if SEGMENTS in schema:
-        labels, starts, ends = videos.values([f"{SEGMENTS}.detections.label", f"{SEGMENTS}.detections.start_time",
-                                              f"{SEGMENTS}.detections.end_time"])
+        labels, starts, ends = videos.values(
+            [f"{SEGMENTS}.detections.label", f"{SEGMENTS}.detections.start_time", f"{SEGMENTS}.detections.end_time"]
+        )
         for ls, ss, es in zip(labels, starts, ends):
             for name, s, e in zip(ls or [], ss or [], es or []):
                 totals.setdefault(name, SpeakerTime(name)).speaking += (e or 0.0) - (s or 0.0)

@@ -66,8 +66,10 @@ class Search:
     def message(self) -> str:
         """One line for the user, "nothing matches" included."""
         if self.results:
-            return f"{len(self.results)} result(s) for {self.query!r} (scores {self.results[0].score:.2f}" \
-                   f"-{self.results[-1].score:.2f}, minimum {self.min_score:.2f})"
+            return (
+                f"{len(self.results)} result(s) for {self.query!r} (scores {self.results[0].score:.2f}"
+                f"-{self.results[-1].score:.2f}, minimum {self.min_score:.2f})"
+            )
         best = "" if self.best_rejected is None else f"; best score {self.best_rejected:.2f}"
         return f"nothing matches {self.query!r} (minimum score {self.min_score:.2f}{best})"
 
@@ -93,8 +95,15 @@ def evidence_score(video: float | None, name: float | None, video_weight: float)
     return sum(w * s for w, s in terms) / weight if weight > 0 else None
 
 
-def search(view: Any, query: str, method: str = "auto", min_score: float | None = None, k: int = 20,
-           level: str = "auto", video_weight: float = 0.5) -> Search:
+def search(
+    view: Any,
+    query: str,
+    method: str = "auto",
+    min_score: float | None = None,
+    k: int = 20,
+    level: str = "auto",
+    video_weight: float = 0.5,
+) -> Search:
     """The clips or videos of ``view`` matching ``query`` at ``min_score`` or more, best first.
 
     ``auto``: the text model when installed, else speaker names word by word.
@@ -124,10 +133,25 @@ def by_model(view: Any, query: str, min_score: float, k: int, level: str, video_
     scored = [(evidence_score(h.video_score, h.name_score, video_weight), h) for h in hits]
     scored = sorted(((s, h) for s, h in scored if s is not None and math.isfinite(s)), key=lambda sh: -sh[0])
     kept = [(s, h) for s, h in scored if s >= min_score][:k]
-    out = Search(query, "model", min_score, level=items.level,
-                 best_rejected=next((s for s, _ in scored if s < min_score), None) if not kept else None)
-    out.results = [Result(h.id, h.sample_id, h.names[0] if h.names else None, round(s, 4),
-                          _round(h.name_score), _round(h.video_score), h.support) for s, h in kept]
+    out = Search(
+        query,
+        "model",
+        min_score,
+        level=items.level,
+        best_rejected=next((s for s, _ in scored if s < min_score), None) if not kept else None,
+    )
+    out.results = [
+        Result(
+            h.id,
+            h.sample_id,
+            h.names[0] if h.names else None,
+            round(s, 4),
+            _round(h.name_score),
+            _round(h.video_score),
+            h.support,
+        )
+        for s, h in kept
+    ]
     out.view = hits_view(view, [h for _, h in kept], items)
     return out
 
@@ -136,8 +160,9 @@ def by_names(view: Any, query: str, min_score: float, k: int) -> Search:
     """Videos whose best-matching speaker scores ``min_score`` or more; ties by screen time."""
     if SPEAKERS not in view.get_field_schema():
         raise SpeakeridError(f"{view.dataset_name}: no speaker labels yet; annotate the videos first")
-    ids, labels, times = view.values(["id", f"{SPEAKERS}.classifications.label",
-                                      f"{SPEAKERS}.classifications.screen_time"])
+    ids, labels, times = view.values(
+        ["id", f"{SPEAKERS}.classifications.label", f"{SPEAKERS}.classifications.screen_time"]
+    )
     names = sorted({n for ls in labels for n in (ls or []) if n != UNKNOWN})
     scores = dict(zip(names, name_scores(query, names).tolist())) if names else {}
     ranked = []
@@ -147,8 +172,13 @@ def by_names(view: Any, query: str, min_score: float, k: int) -> Search:
         ranked.append((score, secs, Result(sample_id, sample_id, speaker, round(score, 4), round(score, 4))))
     ranked.sort(key=lambda r: (-r[0], -r[1]))
     kept = [r for s, _, r in ranked if s >= min_score][:k]
-    out = Search(query, "names", min_score, results=kept,
-                 best_rejected=next((s for s, _, _ in ranked if s < min_score), None) if not kept else None)
+    out = Search(
+        query,
+        "names",
+        min_score,
+        results=kept,
+        best_rejected=next((s for s, _, _ in ranked if s < min_score), None) if not kept else None,
+    )
     out.view = view.select([r.id for r in kept], ordered=True)
     return out
 

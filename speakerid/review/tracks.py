@@ -59,7 +59,7 @@ class Tracks:
 def read_tracks(collection: Any, label: str | None = None, need_embeddings: bool = True) -> Tracks:
     """The face tracks of the video samples of ``collection`` (only those labelled ``label`` if
     given). With ``need_embeddings`` a track without a stored embedding is left out and counted
-    in ``missing`` (videos annotated with ``--no-embeddings``)."""
+    in ``missing`` (tracks too short to embed, videos annotated by an older speakerid)."""
     if TRACKS not in collection.get_field_schema():
         raise SpeakeridError(f"{collection.dataset_name}: no face tracks yet; annotate the videos first")
     has_emb = TRACK_EMBEDDINGS in collection.get_field_schema()
@@ -89,10 +89,20 @@ def read_tracks(collection: Any, label: str | None = None, need_embeddings: bool
 def _track(sample_id: str, path: str, det: Any, frame_rate: float, analysed_fps: float) -> Track:
     get = lambda name, default=None: det[name] if det.has_field(name) else default  # noqa: E731
     cluster = get("cluster")
-    return Track(sample_id=sample_id, filepath=path, index=int(det.index), label_id=det.id, label=det.label,
-                 confidence=float(det.confidence or 0.0), support=(int(det.support[0]), int(det.support[1])),
-                 start=float(get("start_time", 0.0)), end=float(get("end_time", 0.0)), faces=int(get("faces", 0)),
-                 best_frame=int(get("best_frame", det.support[0])),
-                 best_box=tuple(float(v) for v in get("best_box", (0.0, 0.0, 1.0, 1.0))),
-                 frame_rate=frame_rate, analysed_fps=analysed_fps,
-                 cluster=None if cluster is None else int(cluster))
+    return Track(
+        sample_id=sample_id,
+        filepath=path,
+        index=int(det.index),
+        label_id=det.id,
+        label=det.label,
+        confidence=float(det.confidence or 0.0),
+        support=(int(det.support[0]), int(det.support[1])),
+        start=float(get("start_time", 0.0)),
+        end=float(get("end_time", 0.0)),
+        faces=int(get("faces", 0)),
+        best_frame=int(get("best_frame", det.support[0])),
+        best_box=tuple(float(v) for v in get("best_box", (0.0, 0.0, 1.0, 1.0))),
+        frame_rate=frame_rate,
+        analysed_fps=analysed_fps,
+        cluster=None if cluster is None else int(cluster),
+    )

@@ -35,8 +35,14 @@ IDENTIFY_BATCH = 32  # crops of ended tracks embedded together
 class TrackFirstAnalyser:
     """Feed ``add_frame`` with every analysed frame; ``finish`` returns the tracks' summaries."""
 
-    def __init__(self, info: "VideoInfo", settings: "AnnotateSettings", models: Any, gallery: "Gallery",
-                 on_boxes: Callable[[float, dict[int, np.ndarray]], None] | None = None) -> None:
+    def __init__(
+        self,
+        info: VideoInfo,
+        settings: AnnotateSettings,
+        models: Any,
+        gallery: Gallery,
+        on_boxes: Callable[[float, dict[int, np.ndarray]], None] | None = None,
+    ) -> None:
         self.info, self.settings, self.models, self.gallery = info, settings, models, gallery
         self.table = FaceTable()
         self.tracks: dict[int, TrackResult] = {}

@@ -34,8 +34,14 @@ def cut_segments(
             prev["conf"].append(fr.speaker_confidence or 0.0)
         else:
             runs.append(
-                dict(speaker=fr.speaker, start=fr.time, end=min(fr.time + step, end_time),
-                     first=fr.index + 1, last=fr.index + span, conf=[fr.speaker_confidence or 0.0])
+                dict(
+                    speaker=fr.speaker,
+                    start=fr.time,
+                    end=min(fr.time + step, end_time),
+                    first=fr.index + 1,
+                    last=fr.index + span,
+                    conf=[fr.speaker_confidence or 0.0],
+                )
             )
     segs = []
     for i, r in enumerate(runs):
@@ -44,7 +50,16 @@ def cut_segments(
             end, last = min(end, runs[i + 1]["start"]), min(last, runs[i + 1]["first"] - 1)
         if num_frames:
             last = min(last, num_frames)
-        segs.append(Segment(r["speaker"], float(r["start"]), float(end), r["first"], max(last, r["first"]), float(np.mean(r["conf"]))))
+        segs.append(
+            Segment(
+                r["speaker"],
+                float(r["start"]),
+                float(end),
+                r["first"],
+                max(last, r["first"]),
+                float(np.mean(r["conf"])),
+            )
+        )
     return segs
 
 

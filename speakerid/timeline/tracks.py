@@ -18,6 +18,8 @@ import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from speakerid.faces.boxes import box_iou
+
 GRID = 4  # points per side of the grid followed inside each box
 LK_PARAMS = dict(winSize=(15, 15), maxLevel=3, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03))
 MAX_FB_ERROR = 1.0  # pixels (flow resolution): forward-backward disagreement above this drops a point
@@ -140,14 +142,3 @@ def _moved_box(box: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.nda
     centre = (box[:2] + box[2:]) / 2 + shift
     half = (box[2:] - box[:2]) / 2 * scale
     return np.concatenate([centre - half, centre + half]).astype(np.float32)
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise IoU of x1,y1,x2,y2 boxes: (len(a), len(b))."""
-    a = np.asarray(a, np.float64)[:, None]
-    b = np.asarray(b, np.float64)[None]
-    iw = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    ih = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    inter = iw * ih
-    area = lambda x: (x[..., 2] - x[..., 0]) * (x[..., 3] - x[..., 1])  # noqa: E731
-    return inter / np.maximum(area(a) + area(b) - inter, 1e-9)

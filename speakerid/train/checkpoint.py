@@ -32,7 +32,10 @@ def save_classifier_file(path: str | Path, tensors: dict[str, torch.Tensor | np.
     """Write ``tensors`` + ``meta`` atomically to ``path`` (and ``path.json`` for humans)."""
     path = Path(path)
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, **meta}
-    ts = {k: (torch.from_numpy(np.ascontiguousarray(v)) if isinstance(v, np.ndarray) else v.contiguous()) for k, v in tensors.items()}
+    ts = {
+        k: (torch.from_numpy(np.ascontiguousarray(v)) if isinstance(v, np.ndarray) else v.contiguous())
+        for k, v in tensors.items()
+    }
     atomic_write_bytes(path, st_save(ts, metadata={META_KEY: json.dumps(meta)}))
     atomic_write_bytes(path.with_name(path.name + ".json"), json.dumps(meta, indent=1).encode())
     return path
@@ -50,5 +53,7 @@ def read_classifier_file(path: str | Path) -> tuple[dict[str, torch.Tensor], dic
     except (SafetensorError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ClassifierFileError(f"{path}: not a speakerid classifier ({exc.__class__.__name__})") from None
     if meta.get("format") != FORMAT or meta.get("format_version", 99) > FORMAT_VERSION:
-        raise ClassifierFileError(f"{path}: unsupported classifier format {meta.get('format')!r} v{meta.get('format_version')}")
+        raise ClassifierFileError(
+            f"{path}: unsupported classifier format {meta.get('format')!r} v{meta.get('format_version')}"
+        )
     return tensors, meta

@@ -18,8 +18,8 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 
 from speakerid.train.metrics import acceptance_threshold
+from speakerid.train.specs import KINDS
 
-KINDS = ("svm", "knn")
 SVM_C = 1.0
 KNN_K = 3
 
@@ -111,6 +111,8 @@ def fit_embedding_classifier(
             clf.temperature = _temperature(cv, labels)
             cv = softmax(clf.temperature * cv, axis=1)
     else:
-        clf = EmbeddingClassifier(kind, list(classes), *embedder, arrays={"refs": emb, "ref_labels": labels.astype(np.int64)})
+        clf = EmbeddingClassifier(
+            kind, list(classes), *embedder, arrays={"refs": emb, "ref_labels": labels.astype(np.int64)}
+        )
     clf.threshold = acceptance_threshold(cv, labels) if cv is not None else 0.0
     return clf

@@ -17,7 +17,8 @@ import torch
 from speakerid.train.checkpoint import ClassifierFileError, read_classifier_file, save_classifier_file
 from speakerid.train.classic import EmbeddingClassifier
 from speakerid.train.inputs import batched, to_input
-from speakerid.train.models import ARCHITECTURES, FaceNet
+from speakerid.train.models import FaceNet
+from speakerid.train.specs import ARCHITECTURES
 from speakerid.train.trainer import TrainResult, build_net
 
 
@@ -87,7 +88,9 @@ def _embedder_module(meta: dict, path: Path) -> torch.nn.Module:
 
     emb = get_embedder(meta["embedder"])
     if emb.version != meta["embedder_version"]:
-        raise ClassifierFileError(f"{path}: trained on {meta['embedder']} {meta['embedder_version']}, installed is {emb.version}")
+        raise ClassifierFileError(
+            f"{path}: trained on {meta['embedder']} {meta['embedder_version']}, installed is {emb.version}"
+        )
     return emb.module
 
 
@@ -98,9 +101,17 @@ def load_classifier(path: str | Path) -> EmbeddingClassifier | NetClassifier:
     kind = meta.get("kind")
     if kind in ("svm", "knn"):
         arrays = {k: v.numpy() for k, v in tensors.items()}
-        return EmbeddingClassifier(kind, meta["classes"], meta["embedder"], meta["embedder_version"], arrays,
-                                   meta.get("temperature", 1.0), meta.get("k", 3), meta.get("threshold", 0.0),
-                                   meta=meta)  # fmt: skip
+        return EmbeddingClassifier(
+            kind,
+            meta["classes"],
+            meta["embedder"],
+            meta["embedder_version"],
+            arrays,
+            meta.get("temperature", 1.0),
+            meta.get("k", 3),
+            meta.get("threshold", 0.0),
+            meta=meta,
+        )
     if kind != "net" or meta.get("arch") not in ARCHITECTURES:
         raise ClassifierFileError(f"{path}: unknown classifier kind {kind!r} / architecture {meta.get('arch')!r}")
     module = _embedder_module(meta, path) if meta["arch"] == "inception" else None
@@ -110,6 +121,10 @@ def load_classifier(path: str | Path) -> EmbeddingClassifier | NetClassifier:
     try:
         net.load_state_dict(tensors, strict=False)
     except RuntimeError as exc:
-        raise ClassifierFileError(f"{path}: weights do not fit a {meta['arch']}/{meta['loss']} net ({exc.__class__.__name__})") from None
+        raise ClassifierFileError(
+            f"{path}: weights do not fit a {meta['arch']}/{meta['loss']} net ({exc.__class__.__name__})"
+        ) from None
     net.eval()
-    return NetClassifier(net, meta["classes"], meta["embedder"], meta["embedder_version"], meta.get("threshold", 0.0), meta)
+    return NetClassifier(
+        net, meta["classes"], meta["embedder"], meta["embedder_version"], meta.get("threshold", 0.0), meta
+    )

@@ -10,15 +10,16 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from speakerid.cache import atomic_write_bytes, cache_dir
 from speakerid.errors import GalleryError
-from speakerid.identity.enroll import load_rgb, person_folders
+from speakerid.io.images import fit_within, load_rgb, person_folders
 
 if TYPE_CHECKING:
     from speakerid.faces.detect import Detector, Face
@@ -26,10 +27,7 @@ if TYPE_CHECKING:
 
 MAX_SIDE = 512  # big photos are shrunk before detection: faces there are large anyway
 DETECT_BATCH = 16
-TRAIN_MIN_FACE = 40  # pixels: subjects of training photos are large, and a coarse pyramid is fast
 CENTRE_FRACTION = 0.45  # side of the fallback face box, as a fraction of the photo's short side
-# Mean MTCNN landmark positions inside its box (x, y as fractions): used for fallback boxes.
-CANONICAL_LANDMARKS = np.array([[0.31, 0.40], [0.69, 0.40], [0.50, 0.58], [0.35, 0.78], [0.65, 0.78]], np.float32)
 
 
 @dataclass
@@ -46,73 +44,54 @@ class FaceSet:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def subset(self, idx: np.ndarray) -> "FaceSet":
+    def subset(self, idx: np.ndarray) -> FaceSet:
         """The faces at ``idx`` (classes unchanged)."""
         idx = np.asarray(idx, np.int64)
         return FaceSet(
-            self.crops[idx], self.labels[idx], list(self.classes), [self.sources[i] for i in idx],
-            self.boxes[idx], self.detected[idx],
-        )  # fmt: skip
+            self.crops[idx],
+            self.labels[idx],
+            list(self.classes),
+            [self.sources[i] for i in idx],
+            self.boxes[idx],
+            self.detected[idx],
+        )
 
     def counts(self) -> dict[str, int]:
         """Faces per identity."""
         return {c: int((self.labels == i).sum()) for i, c in enumerate(self.classes)}
 
 
-def box_face(box: np.ndarray, score: float = 0.0) -> "Face":
-    """A Face for a box with no detected landmarks (typical landmark positions inside the box)."""
-    from speakerid.faces.detect import Face
-
-    box = np.asarray(box, np.float32)
-    wh = box[2:] - box[:2]
-    return Face(box=box, score=score, landmarks=box[:2] + CANONICAL_LANDMARKS * wh)
-
-
-def centre_face(height: int, width: int) -> "Face":
-    """The fallback face: a square in the middle of the photo, where LFW-style crops put it."""
-    side = CENTRE_FRACTION * min(height, width)
-    cx, cy = width / 2, height / 2
-    return box_face(np.array([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2]))
-
-
-def shrink(rgb: np.ndarray, max_side: int = MAX_SIDE) -> tuple[np.ndarray, float]:
-    """The photo with its long side at most ``max_side`` pixels, and the scale applied."""
-    h, w = rgb.shape[:2]
-    scale = min(1.0, max_side / max(h, w))
-    if scale == 1.0:
-        return rgb, 1.0
-    import cv2
-
-    return cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA), scale
-
-
-def _cache_file(path: Path, embedder: "Embedder", detector: "Detector") -> Path:
+def _cache_file(path: Path, embedder: Embedder, detector: Detector) -> Path:
     st = path.stat()
     ident = [str(path.resolve()), st.st_size, st.st_mtime_ns, embedder.name, embedder.version, embedder.input_size]
     ident += [detector.min_face_size, detector.min_score, MAX_SIDE, CENTRE_FRACTION, "main_face"]
     return cache_dir("train", "crops") / f"{hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:24]}.npz"
 
 
-def _crop(small: np.ndarray, scale: float, faces: list["Face"], embedder: "Embedder") -> tuple[np.ndarray, np.ndarray, bool]:
-    from speakerid.faces.detect import main_face
+def _crop(
+    small: np.ndarray, scale: float, faces: list[Face], embedder: Embedder
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    from speakerid.faces.detect import MTCNN_LAYOUT, centre_face, main_face
 
     h, w = small.shape[:2]
     face = main_face(faces, h, w)
     detected = face is not None
-    face = face or centre_face(h, w)
+    face = face or centre_face(h, w, CENTRE_FRACTION, MTCNN_LAYOUT)
     return embedder.crop(small, face), (face.box / scale).astype(np.float32), detected
 
 
 def face_crops(
-    paths: list[Path], detector: "Detector", embedder: "Embedder", on_image: Callable[[int], None] | None = None
+    paths: list[Path], detector: Detector, embedder: Embedder, on_image: Callable[[int], None] | None = None
 ) -> list[tuple[np.ndarray, np.ndarray, bool]]:
     """(aligned crop, face box in photo pixels, detected?) of each photo's central face.
 
     Results are memoised per file in the speakerid cache (npz, no pickle); photos still to do
     are detected in batches of equal size (LFW-style folders are all 150x150).
     """
+    from speakerid.faces.photos import detect_photos
+
     out: dict[int, tuple[np.ndarray, np.ndarray, bool]] = {}
-    todo: dict[tuple[int, ...], list[tuple[int, np.ndarray, float]]] = {}
+    todo: list[tuple[int, np.ndarray, float]] = []
     for i, path in enumerate(paths):
         file = _cache_file(path, embedder, detector)
         if file.exists():
@@ -121,19 +100,16 @@ def face_crops(
             if on_image:
                 on_image(1)
             continue
-        small, scale = shrink(load_rgb(path))
-        todo.setdefault(small.shape, []).append((i, small, scale))
-    for group in todo.values():
-        for start in range(0, len(group), DETECT_BATCH):
-            chunk = group[start : start + DETECT_BATCH]
-            found = detector.detect(np.stack([small for _, small, _ in chunk]))
-            for (i, small, scale), faces in zip(chunk, found):
-                out[i] = _crop(small, scale, faces, embedder)
-                buf = io.BytesIO()
-                np.savez(buf, crop=out[i][0], box=out[i][1], detected=np.array(out[i][2]))
-                atomic_write_bytes(_cache_file(paths[i], embedder, detector), buf.getvalue())
-            if on_image:
-                on_image(len(chunk))
+        todo.append((i, *fit_within(load_rgb(path), MAX_SIDE)))
+    for indices, found in detect_photos(detector, [small for _, small, _ in todo], DETECT_BATCH):
+        for k, faces in zip(indices, found):
+            i, small, scale = todo[k]
+            out[i] = _crop(small, scale, faces, embedder)
+            buf = io.BytesIO()
+            np.savez(buf, crop=out[i][0], box=out[i][1], detected=np.array(out[i][2]))
+            atomic_write_bytes(_cache_file(paths[i], embedder, detector), buf.getvalue())
+        if on_image:
+            on_image(len(indices))
     return [out[i] for i in range(len(paths))]
 
 
@@ -159,8 +135,8 @@ def select_people(
 
 def load_face_folders(
     roots: list[Path],
-    detector: "Detector",
-    embedder: "Embedder",
+    detector: Detector,
+    embedder: Embedder,
     min_images: int = 1,
     max_people: int | None = None,
     max_images: int | None = None,
@@ -172,8 +148,14 @@ def load_face_folders(
     paths = [p for name in classes for p in people[name]]
     labels = np.array([i for i, name in enumerate(classes) for _ in people[name]], np.int64)
     done = face_crops(paths, detector, embedder, on_image)
-    return FaceSet(np.stack([d[0] for d in done]), labels, classes, [str(p) for p in paths],
-                   np.stack([d[1] for d in done]), np.array([d[2] for d in done], bool))  # fmt: skip
+    return FaceSet(
+        np.stack([d[0] for d in done]),
+        labels,
+        classes,
+        [str(p) for p in paths],
+        np.stack([d[1] for d in done]),
+        np.array([d[2] for d in done], bool),
+    )
 
 
 def split_by_image(labels: np.ndarray, val_fraction: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

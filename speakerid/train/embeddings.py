@@ -16,11 +16,13 @@ if TYPE_CHECKING:
 BATCH = 32
 
 
-def embed_crops(embedder: "Embedder", crops: np.ndarray, cache: bool = True) -> np.ndarray:
+def embed_crops(embedder: Embedder, crops: np.ndarray, cache: bool = True) -> np.ndarray:
     """(N, dim) L2-normalised embeddings of (N,S,S,3) uint8 crops; identical inputs hit the cache."""
     if len(crops) == 0:
         return np.zeros((0, embedder.dim), np.float32)
-    key = hashlib.sha256(crops.tobytes() + f"{crops.shape}|{embedder.name}|{embedder.version}".encode()).hexdigest()[:24]
+    key = hashlib.sha256(crops.tobytes() + f"{crops.shape}|{embedder.name}|{embedder.version}".encode()).hexdigest()[
+        :24
+    ]
     file = cache_dir("train", "embeddings") / f"{key}.npy"
     if cache and file.exists():
         return np.load(file, allow_pickle=False)

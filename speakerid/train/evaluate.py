@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.metrics import roc_auc_score, roc_curve
 
 from speakerid.errors import SpeakeridError
+from speakerid.faces.roc import roc
 from speakerid.results import UNKNOWN
 from speakerid.train.classic import EmbeddingClassifier
 from speakerid.train.classifier import NetClassifier
@@ -55,17 +55,19 @@ class Evaluation:
 def held_out(faces: FaceSet, classes: list[str], val_sources: list[str]) -> FaceSet:
     """The faces training never saw: held-out photos of known people and all unknown people."""
     val = set(val_sources)
-    keep = [i for i, (s, y) in enumerate(zip(faces.sources, faces.labels)) if s in val or faces.classes[y] not in classes]
+    keep = [
+        i for i, (s, y) in enumerate(zip(faces.sources, faces.labels)) if s in val or faces.classes[y] not in classes
+    ]
     return faces.subset(np.array(keep, np.int64))
 
 
-def predict_crops(clf: EmbeddingClassifier | NetClassifier, crops: np.ndarray, embedder: "Embedder | None") -> np.ndarray:
+def predict_crops(clf: EmbeddingClassifier | NetClassifier, crops: np.ndarray, embedder: Embedder | None) -> np.ndarray:
     """(N, C) probabilities of aligned uint8 crops, embedding them first when ``clf`` needs it."""
     return classify_faces(clf, crops, embedder)[0]
 
 
 def classify_faces(
-    clf: EmbeddingClassifier | NetClassifier, crops: np.ndarray, embedder: "Embedder | None"
+    clf: EmbeddingClassifier | NetClassifier, crops: np.ndarray, embedder: Embedder | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(probabilities, embeddings) of aligned uint8 crops under ``clf``."""
     if clf.input == "embedding":
@@ -81,19 +83,19 @@ def verification(emb: np.ndarray, labels: np.ndarray) -> tuple[dict, tuple[np.nd
     scores, same = pair_scores(emb, labels)
     if same.all() or not same.any():
         return {"pairs": int(len(same)), "auc": None}, None
-    fpr, tpr, thr = roc_curve(same, scores)
-    eer_i = int(np.argmin(np.abs(fpr - (1 - tpr))))
+    curve = roc(scores, same)
+    eer, eer_threshold = curve.equal_error()
     return {
         "pairs": int(len(same)),
         "same_pairs": int(same.sum()),
-        "auc": float(roc_auc_score(same, scores)),
-        "eer": float((fpr[eer_i] + 1 - tpr[eer_i]) / 2),
-        "eer_threshold": float(thr[eer_i]),
-        "tar_at_far_1pct": float(tpr[np.searchsorted(fpr, 0.01, side="right") - 1]),
-    }, (fpr, tpr)
+        "auc": curve.auc,
+        "eer": eer,
+        "eer_threshold": eer_threshold,
+        "tar_at_far_1pct": curve.tar_at(0.01),
+    }, (curve.fpr, curve.tpr)
 
 
-def evaluate(clf: EmbeddingClassifier | NetClassifier, faces: FaceSet, embedder: "Embedder | None" = None) -> Evaluation:
+def evaluate(clf: EmbeddingClassifier | NetClassifier, faces: FaceSet, embedder: Embedder | None = None) -> Evaluation:
     """All metrics of ``clf`` on ``faces`` (identities outside ``clf.classes`` are unknowns)."""
     index = {c: i for i, c in enumerate(clf.classes)}
     y_true = np.array([index.get(faces.classes[label], -1) for label in faces.labels], np.int64)

@@ -38,7 +38,7 @@ def face_patch_dataset(name: str, faces: FaceSet, patch_dir: str | Path) -> tupl
     """The dataset ``name`` holding one sample per face (added if missing); (dataset, filepaths)."""
     import fiftyone as fo
 
-    ds = get_or_create_dataset(name)
+    ds = get_or_create_dataset(name, media_type="image")
     paths = patch_paths(faces, patch_dir)
     have = set(ds.values("filepath")) if len(ds) else set()
     new = [

@@ -9,14 +9,17 @@ a box the detector does not find again is cropped as it is.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from speakerid.errors import SpeakeridError
-from speakerid.identity.enroll import load_rgb
+from speakerid.faces.boxes import box_iou
+from speakerid.faces.detect import MTCNN_LAYOUT, box_face, centre_face, main_face
+from speakerid.io.images import fit_within, load_rgb
 from speakerid.results import UNKNOWN
-from speakerid.train.data import FaceSet, box_face, centre_face, shrink
+from speakerid.train.data import CENTRE_FRACTION, MAX_SIDE, FaceSet
 
 if TYPE_CHECKING:
     from speakerid.faces.detect import Detector, Face
@@ -25,18 +28,13 @@ if TYPE_CHECKING:
 MATCH_IOU = 0.5
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    x1, y1 = np.maximum(a[:2], b[:2])
-    x2, y2 = np.minimum(a[2:], b[2:])
-    inter = max(x2 - x1, 0) * max(y2 - y1, 0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
-def _matched(box: np.ndarray, found: list["Face"]) -> tuple["Face", bool]:
-    best = max(found, key=lambda f: _iou(box, f.box), default=None)
-    if best is not None and _iou(box, best.box) >= MATCH_IOU:
-        return best, True
+def _matched(box: np.ndarray, found: list[Face]) -> tuple[Face, bool]:
+    """The detected face that overlaps ``box`` best, if enough; else ``box`` with typical landmarks."""
+    if found:
+        ious = box_iou(box, np.stack([f.box for f in found]))[0]
+        best = int(np.argmax(ious))
+        if ious[best] >= MATCH_IOU:
+            return found[best], True
     return box_face(box), False
 
 
@@ -74,8 +72,8 @@ def _frames(ds: Any, field: str) -> Iterator[tuple[str, np.ndarray, Any]]:
 def load_face_dataset(
     name: str,
     field: str,
-    detector: "Detector",
-    embedder: "Embedder",
+    detector: Detector,
+    embedder: Embedder,
     on_image: Callable[[int], None] | None = None,
 ) -> FaceSet:
     """One aligned crop per identity-labelled face of dataset ``name``'s ``field``."""
@@ -88,18 +86,16 @@ def load_face_dataset(
         raise SpeakeridError(f"FiftyOne dataset {name!r} has no field {field!r}")
     crops, names, sources, boxes, detected = [], [], [], [], []
     for source, rgb, label in _frames(ds, field):
-        small, scale = shrink(rgb)
+        small, scale = fit_within(rgb, MAX_SIDE)
         h, w = rgb.shape[:2]
         found = detector.detect(small[None])[0]
         for identity, box in _labelled_boxes(label, h, w):
             if not identity or identity == UNKNOWN:
                 continue
             if box is None:  # a photo of one person: its central face
-                from speakerid.faces.detect import main_face
-
                 face = main_face(found, *small.shape[:2])
                 hit = face is not None
-                face = face or centre_face(*small.shape[:2])
+                face = face or centre_face(*small.shape[:2], CENTRE_FRACTION, MTCNN_LAYOUT)
             else:
                 face, hit = _matched(box * scale, found)
             crops.append(embedder.crop(small, face))
@@ -113,4 +109,6 @@ def load_face_dataset(
         raise SpeakeridError(f"FiftyOne dataset {name!r}: fewer than 2 identities labelled in {field!r}")
     classes = sorted(set(names))
     labels = np.array([classes.index(n) for n in names], np.int64)
-    return FaceSet(np.stack(crops), labels, classes, sources, np.stack(boxes).astype(np.float32), np.array(detected, bool))
+    return FaceSet(
+        np.stack(crops), labels, classes, sources, np.stack(boxes).astype(np.float32), np.array(detected, bool)
+    )

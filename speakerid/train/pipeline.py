@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from rich.progress import Progress
 
-from speakerid.train.classic import KINDS, EmbeddingClassifier, fit_embedding_classifier
+from speakerid.train.classic import EmbeddingClassifier, fit_embedding_classifier
 from speakerid.train.classifier import NetClassifier, save_embedding_classifier, save_net
 from speakerid.train.data import FaceSet
 from speakerid.train.embeddings import embed_crops, mirrored
-from speakerid.train.losses import LOSSES
-from speakerid.train.models import ARCHITECTURES
+from speakerid.train.specs import KINDS, LOSSES, MODELS
 from speakerid.train.trainer import TrainConfig, TrainResult, train_net
 
 if TYPE_CHECKING:
     from speakerid.faces.embedders.base import Embedder
-
-MODELS = KINDS + tuple(ARCHITECTURES)
 
 
 @dataclass
@@ -45,11 +42,12 @@ def train_classifier(
     faces: FaceSet,
     train_idx: np.ndarray,
     val_idx: np.ndarray,
-    embedder: "Embedder",
+    embedder: Embedder,
     cfg: TrainConfig | None = None,
-    progress: Progress | None = None,
+    on_epoch: Callable[[dict], None] | None = None,
 ) -> Trained:
-    """Fit ``model`` (svm, knn or a net architecture with ``loss``) on the train split."""
+    """Fit ``model`` (svm, knn or a net architecture with ``loss``) on the train split; nets
+    report each epoch to ``on_epoch`` (see :func:`speakerid.train.trainer.train_net`)."""
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
     if loss not in LOSSES:
@@ -66,7 +64,7 @@ def train_classifier(
         return Trained(model, clf, acc)
     cfg = replace(cfg or TrainConfig(), arch=model, loss=loss)
     module = embedder.module if model == "inception" else None
-    result = train_net(train, val, cfg, module, progress)
+    result = train_net(train, val, cfg, module, on_epoch)
     clf = NetClassifier(result.net, list(faces.classes), embedder.name, embedder.version, result.threshold)
     return Trained(run_name(model, loss), clf, result.val_accuracy, result.history, result)
 
@@ -75,5 +73,7 @@ def save_trained(t: Trained, path: str | Path, extra: dict) -> Path:
     """Write the classifier file (see :mod:`speakerid.train.classifier`)."""
     extra = {"name": t.name, "val_accuracy": t.val_accuracy, **extra}
     if t.result is not None:
-        return save_net(path, t.result, t.classifier.classes, (t.classifier.embedder, t.classifier.embedder_version), extra)
+        return save_net(
+            path, t.result, t.classifier.classes, (t.classifier.embedder, t.classifier.embedder_version), extra
+        )
     return save_embedding_classifier(path, t.classifier, extra)

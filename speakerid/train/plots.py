@@ -37,7 +37,7 @@ def plot_history(runs: dict[str, list[dict]], path: str | Path) -> Path:
     return Path(path)
 
 
-def plot_evaluation(ev: "Evaluation", path: str | Path, title: str = "") -> Path:
+def plot_evaluation(ev: Evaluation, path: str | Path, title: str = "") -> Path:
     """Confusion matrix (row-normalised) beside the verification ROC curve."""
     plt = _pyplot()
     cm = np.asarray(ev.summary["closed_set"]["confusion"], float)

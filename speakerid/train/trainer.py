@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import copy
 import random
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from rich.progress import Progress
 
-from speakerid.progress import rate_text
 from speakerid.train.data import FaceSet
 from speakerid.train.inputs import CropBatches, batched, to_input
 from speakerid.train.losses import CentroidHead, Objective, make_head
 from speakerid.train.metrics import acceptance_threshold
-from speakerid.train.models import ARCHITECTURES, FaceNet, build_backbone
+from speakerid.train.models import FaceNet, build_backbone
+from speakerid.train.specs import ARCHITECTURES
 
 
 @dataclass
@@ -78,9 +77,13 @@ def train_net(
     val: FaceSet,
     cfg: TrainConfig,
     embedder_module: torch.nn.Module | None = None,
-    progress: Progress | None = None,
+    on_epoch: Callable[[dict], None] | None = None,
 ) -> TrainResult:
-    """Train ``cfg.arch`` with ``cfg.loss`` on ``train``; keep the epoch with the best val accuracy."""
+    """Train ``cfg.arch`` with ``cfg.loss`` on ``train``; keep the epoch with the best val accuracy.
+
+    ``on_epoch(row)`` gets each epoch's history row (``epoch``, losses, ``val_accuracy``) and
+    ``epochs``, the most this run will train.
+    """
     seed_everything(cfg.seed)
     n_classes = len(train.classes)
     net = build_net(cfg.arch, cfg.loss, n_classes, embedder_module)
@@ -92,8 +95,6 @@ def train_net(
     result = TrainResult(net=net, config=cfg, val_accuracy=-1.0)
     best_state, best_key, stale = None, (-1.0, 0.0), 0
     epochs = cfg.epochs or ARCHITECTURES[cfg.arch].epochs
-    task = progress.add_task(f"{cfg.arch}/{cfg.loss}", total=epochs, rate="") if progress else None
-    start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         net.train()
         losses = []
@@ -107,14 +108,16 @@ def train_net(
         logits = net_outputs(net, x_val)[1]
         acc = float((logits.argmax(1) == y_val).float().mean()) if len(y_val) else 0.0
         nll = float(torch.nn.functional.cross_entropy(logits, y_val)) if len(y_val) else 0.0
-        result.history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_loss": nll, "val_accuracy": acc})
+        result.history.append(
+            {"epoch": epoch, "train_loss": float(np.mean(losses)), "val_loss": nll, "val_accuracy": acc}
+        )
         if (acc, -nll) > best_key:
             best_key, best_state, stale = (acc, -nll), copy.deepcopy(net.state_dict()), 0
             result.best_epoch, result.val_accuracy = epoch, acc
         else:
             stale += 1
-        if task is not None:
-            progress.update(task, advance=1, rate=f"val {acc:.0%} · {rate_text(epoch, time.perf_counter() - start, 'epochs')}")
+        if on_epoch is not None:
+            on_epoch({**result.history[-1], "epochs": epochs})
         if stale >= cfg.patience:
             break
     if best_state is not None:

@@ -16,7 +16,6 @@ import cv2
 import numpy as np
 import torch
 
-from speakerid.io.spans import group_spans
 from speakerid.video.clips import ClipSpec, video_info
 from speakerid.video.pytorchvideo_compat import pytorchvideo_module
 
@@ -48,8 +47,9 @@ def shrink(frames: np.ndarray, size: int) -> np.ndarray:
     for frame in frames:
         h, w = frame.shape[:2]
         scale = size / min(h, w)
-        small = cv2.resize(frame, (max(size, round(w * scale)), max(size, round(h * scale))),
-                           interpolation=cv2.INTER_AREA)
+        small = cv2.resize(
+            frame, (max(size, round(w * scale)), max(size, round(h * scale))), interpolation=cv2.INTER_AREA
+        )
         video = torch.from_numpy(small).permute(2, 0, 1)[:, None]  # (C,1,H,W)
         out.append(fn.uniform_crop(video, size, spatial_idx=1)[:, 0].permute(1, 2, 0).numpy())
     return np.stack(out) if out else np.zeros((0, size, size, 3), np.uint8)
@@ -64,12 +64,24 @@ def normalize_rgb(frames: np.ndarray) -> torch.Tensor:
 
 
 def _runs(clips: list[ClipSpec], fps: float) -> list[list[ClipSpec]]:
-    """Clips sorted by start, grouped so that one read covers each group without long gaps."""
-    return group_spans(clips, lambda c: c.first, lambda c: c.last, _MAX_GAP_S * fps)
+    """Clips sorted by (first, last) frame, grouped while each starts within ``_MAX_GAP_S`` of the
+    group's end, so that one sequential read covers each group without long idle stretches."""
+    gap = _MAX_GAP_S * fps
+    groups: list[list[ClipSpec]] = []
+    group_end = float("-inf")
+    for clip in sorted(clips, key=lambda c: (c.first, c.last)):
+        if groups and clip.first - group_end <= gap:
+            groups[-1].append(clip)
+            group_end = max(group_end, clip.last)
+        else:
+            groups.append([clip])
+            group_end = clip.last
+    return groups
 
 
-def iter_clip_frames(path: str, clips: list[ClipSpec], fps: float, size: int,
-                     backend: str = "pyav") -> Iterator[tuple[ClipSpec, np.ndarray]]:
+def iter_clip_frames(
+    path: str, clips: list[ClipSpec], fps: float, size: int, backend: str = "pyav"
+) -> Iterator[tuple[ClipSpec, np.ndarray]]:
     """(clip, frames (T,size,size,3) uint8) for every clip of ``path``, in start order.
 
     Frames are sampled at ``fps`` on the decoding layer's stream-anchored grid, so a window has
@@ -87,8 +99,7 @@ def iter_clip_frames(path: str, clips: list[ClipSpec], fps: float, size: int,
         pending = list(run)
         kept_idx: list[np.ndarray] = []
         kept: list[np.ndarray] = []
-        for batch in read_frames(path, fps=fps, start=start, end=end, batch_size=16,
-                                 backend=backend):
+        for batch in read_frames(path, fps=fps, start=start, end=end, batch_size=16, backend=backend):
             inside = (batch.indices >= lo) & (batch.indices <= hi)
             if inside.any():
                 kept_idx.append(batch.indices[inside])
@@ -98,8 +109,7 @@ def iter_clip_frames(path: str, clips: list[ClipSpec], fps: float, size: int,
         yield from _emit(pending, kept_idx, kept, None, size)
 
 
-def _emit(pending: list[ClipSpec], kept_idx: list[np.ndarray], kept: list[np.ndarray],
-          done: int | None, size: int):
+def _emit(pending: list[ClipSpec], kept_idx: list[np.ndarray], kept: list[np.ndarray], done: int | None, size: int):
     """Yield the pending clips whose last frame is decoded; drop frames no clip still needs."""
     if not kept:
         idx, frames = np.zeros(0, np.int64), np.zeros((0, size, size, 3), np.uint8)

@@ -82,22 +82,26 @@ def label_kind(samples, label_field: str) -> str:
         return "classification"
     if issubclass(doc, (fo.TemporalDetection, fo.TemporalDetections)):
         return "temporal"
-    raise SpeakeridError(f"{samples._dataset.name}: field {label_field!r} is {doc.__name__}; "
-                         "expected Classification or TemporalDetection(s)")
+    raise SpeakeridError(
+        f"{samples._dataset.name}: field {label_field!r} is {doc.__name__}; "
+        "expected Classification or TemporalDetection(s)"
+    )
 
 
 def labelled_spans(samples, label_field: str) -> list[Span]:
     """Every labelled span of ``samples`` (a dataset or view) in ``label_field``."""
     if label_kind(samples, label_field) == "classification":
         ids, paths, labels = samples.values(["id", "filepath", f"{label_field}.label"])
-        return [Span(p, lab, 1, num_frames(p), i) for i, p, lab in zip(ids, paths, labels)
-                if lab is not None]
+        return [Span(p, lab, 1, num_frames(p), i) for i, p, lab in zip(ids, paths, labels) if lab is not None]
     clips = samples.to_clips(label_field)
     ids, sample_ids, paths, supports, labels = clips.values(
-        ["id", "sample_id", "filepath", "support", f"{label_field}.label"])
-    return [Span(p, lab, int(s[0]), int(s[1]), str(sid), str(cid))
-            for cid, sid, p, s, lab in zip(ids, sample_ids, paths, supports, labels)
-            if lab is not None]
+        ["id", "sample_id", "filepath", "support", f"{label_field}.label"]
+    )
+    return [
+        Span(p, lab, int(s[0]), int(s[1]), str(sid), str(cid))
+        for cid, sid, p, s, lab in zip(ids, sample_ids, paths, supports, labels)
+        if lab is not None
+    ]
 
 
 def whole_video_spans(samples) -> list[Span]:
@@ -106,8 +110,7 @@ def whole_video_spans(samples) -> list[Span]:
     return [Span(p, None, 1, num_frames(p), i) for i, p in zip(ids, paths)]
 
 
-def window_clips(spans: list[Span], window_s: float = 1.0,
-                 stride_s: float | None = None) -> list[ClipSpec]:
+def window_clips(spans: list[Span], window_s: float = 1.0, stride_s: float | None = None) -> list[ClipSpec]:
     """Cut spans into windows of ``window_s`` seconds (pytorchvideo ``UniformClipSampler``).
 
     The remainder shorter than a window is dropped, but a span shorter than one window is kept
@@ -119,8 +122,7 @@ def window_clips(spans: list[Span], window_s: float = 1.0,
         fps = video_info(span.path).fps
         if not fps > 0:
             raise SpeakeridError(f"{span.path}: unknown frame rate")
-        sampler = sampling.UniformClipSampler(Fraction(window_s).limit_denominator(1000),
-                                              stride=stride_s)
+        sampler = sampling.UniformClipSampler(Fraction(window_s).limit_denominator(1000), stride=stride_s)
         duration = Fraction(span.last - span.first + 1) / Fraction(fps).limit_denominator(100000)
         end, window, is_last = Fraction(0), 0, False
         while not is_last:
@@ -128,14 +130,14 @@ def window_clips(spans: list[Span], window_s: float = 1.0,
             end, is_last = info.clip_end_sec, info.is_last_clip
             first = span.first + int(round(float(info.clip_start_sec) * fps))
             last = min(span.last, span.first + int(round(float(end) * fps)) - 1)
-            out.append(ClipSpec(span.path, span.label, first, last, span.sample_id,
-                                span.clip_id, window))
+            out.append(ClipSpec(span.path, span.label, first, last, span.sample_id, span.clip_id, window))
             window += 1
     return out
 
 
-def split_clips(clips: list[ClipSpec], val_fraction: float = 0.25, by: str = "video",
-                seed: int = 0) -> tuple[list[int], list[int]]:
+def split_clips(
+    clips: list[ClipSpec], val_fraction: float = 0.25, by: str = "video", seed: int = 0
+) -> tuple[list[int], list[int]]:
     """Stratified train/val indices with no group in both (``by``: whole videos or windows).
 
     ``by="video"`` is the leak-free default when there are several videos per label;
@@ -148,13 +150,11 @@ def split_clips(clips: list[ClipSpec], val_fraction: float = 0.25, by: str = "vi
     if not 0 < val_fraction < 1:
         raise SpeakeridError(f"val fraction {val_fraction}: expected a value in (0, 1)")
     labels = np.array([c.label for c in clips])
-    groups = np.array([os.path.abspath(c.path) if by == "video" else f"{c.source}#{c.window}"
-                       for c in clips])
+    groups = np.array([os.path.abspath(c.path) if by == "video" else f"{c.source}#{c.window}" for c in clips])
     n_groups = len(set(groups.tolist()))
     n_splits = min(max(2, int(round(1 / val_fraction))), n_groups)
     if n_splits < 2:
-        raise SpeakeridError(f"cannot split by {by}: only {n_groups} group(s); "
-                             "use more videos or split by window")
+        raise SpeakeridError(f"cannot split by {by}: only {n_groups} group(s); use more videos or split by window")
     folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     train, val = next(folds.split(np.zeros(len(clips)), labels, groups))
     return sorted(train.tolist()), sorted(val.tolist())

@@ -14,8 +14,9 @@ from sklearn.metrics import average_precision_score
 KS = (1, 3, 5)
 
 
-def retrieval_metrics(embs: np.ndarray, labels: list[str], query_labels: list[str],
-                      query_embs: np.ndarray, ks: tuple[int, ...] = KS) -> dict:
+def retrieval_metrics(
+    embs: np.ndarray, labels: list[str], query_labels: list[str], query_embs: np.ndarray, ks: tuple[int, ...] = KS
+) -> dict:
     """recall@k and AP per query label (cosine ranking), their means, and chance AP.
 
     Query labels with no relevant clip in the pool are skipped (their AP is undefined).
@@ -41,8 +42,7 @@ def retrieval_metrics(embs: np.ndarray, labels: list[str], query_labels: list[st
     return out
 
 
-def nearest_text_accuracy(embs: np.ndarray, labels: list[str], text_labels: list[str],
-                          text_embs: np.ndarray) -> float:
+def nearest_text_accuracy(embs: np.ndarray, labels: list[str], text_labels: list[str], text_embs: np.ndarray) -> float:
     """Share of clips whose nearest label text (cosine) is their own label."""
     if len(embs) == 0:
         return float("nan")
@@ -50,8 +50,9 @@ def nearest_text_accuracy(embs: np.ndarray, labels: list[str], text_labels: list
     return float(np.mean(pred == np.asarray(labels)))
 
 
-def evaluate_split(logits: np.ndarray, embs: np.ndarray, labels: list[str],
-                   train_labels: list[str], label_embs: np.ndarray) -> dict:
+def evaluate_split(
+    logits: np.ndarray, embs: np.ndarray, labels: list[str], train_labels: list[str], label_embs: np.ndarray
+) -> dict:
     """Softmax and embedding accuracy plus retrieval on the held-out clips of trained labels."""
     labels_arr = np.asarray(labels)
     pred = np.asarray(train_labels)[np.argmax(logits, axis=1)] if len(logits) else labels_arr
@@ -66,9 +67,16 @@ def evaluate_split(logits: np.ndarray, embs: np.ndarray, labels: list[str],
     }
 
 
-def evaluate_zero_shot(val_embs: np.ndarray, val_labels: list[str], held_embs: np.ndarray,
-                       held_labels: list[str], train_labels: list[str], train_embs: np.ndarray,
-                       unseen_labels: list[str], unseen_embs: np.ndarray) -> dict:
+def evaluate_zero_shot(
+    val_embs: np.ndarray,
+    val_labels: list[str],
+    held_embs: np.ndarray,
+    held_labels: list[str],
+    train_labels: list[str],
+    train_embs: np.ndarray,
+    unseen_labels: list[str],
+    unseen_embs: np.ndarray,
+) -> dict:
     """Queries by never-trained label texts over held-out clips of seen + unseen labels.
 
     ``generalized_accuracy``: share of unseen-label clips whose nearest text among *all* label
@@ -82,8 +90,7 @@ def evaluate_zero_shot(val_embs: np.ndarray, val_labels: list[str], held_embs: n
         "unseen_labels": list(unseen_labels),
         "n_unseen_clips": int(len(held_labels)),
         "retrieval": retrieval_metrics(pool, pool_labels, unseen_labels, unseen_embs),
-        "generalized_accuracy": nearest_text_accuracy(held_embs, held_labels, all_labels,
-                                                      all_embs),
+        "generalized_accuracy": nearest_text_accuracy(held_embs, held_labels, all_labels, all_embs),
         "chance_generalized_accuracy": 1.0 / len(all_labels),
     }
 

@@ -62,9 +62,17 @@ class FeatureStore:
         """Content key of a window under the current settings."""
         path = os.path.abspath(clip.path)
         st = os.stat(path)
-        blob = json.dumps({"v": FEATURES_VERSION, "path": path, "size": st.st_size,
-                           "mtime_ns": st.st_mtime_ns, "span": [clip.first, clip.last],
-                           "settings": self.settings.to_dict()}, sort_keys=True)
+        blob = json.dumps(
+            {
+                "v": FEATURES_VERSION,
+                "path": path,
+                "size": st.st_size,
+                "mtime_ns": st.st_mtime_ns,
+                "span": [clip.first, clip.last],
+                "settings": self.settings.to_dict(),
+            },
+            sort_keys=True,
+        )
         return hashlib.sha1(blob.encode()).hexdigest()
 
     def _file(self, clip: ClipSpec) -> Path:
@@ -93,8 +101,9 @@ class FeatureStore:
             self._extractor = TwoStreamExtractor(self.settings.backbone)
         return self._extractor
 
-    def get_many(self, clips: list[ClipSpec],
-                 advance: Callable[[int], None] | None = None) -> list[ClipFeatures | None]:
+    def get_many(
+        self, clips: list[ClipSpec], advance: Callable[[int], None] | None = None
+    ) -> list[ClipFeatures | None]:
         """Features for every clip, in order; None for a window with no frame at this fps.
 
         Missing windows are decoded one video at a time, each video in as few reads as possible.

@@ -24,9 +24,18 @@ def farneback_flow(frames: np.ndarray) -> np.ndarray:
     out = np.zeros((t, 2, h, w), np.float32)
     gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
     for i in range(t - 1):
-        flow = cv2.calcOpticalFlowFarneback(gray[i], gray[i + 1], None, pyr_scale=0.5, levels=3,
-                                            winsize=15, iterations=3, poly_n=5, poly_sigma=1.2,
-                                            flags=0)
+        flow = cv2.calcOpticalFlowFarneback(
+            gray[i],
+            gray[i + 1],
+            None,
+            pyr_scale=0.5,
+            levels=3,
+            winsize=15,
+            iterations=3,
+            poly_n=5,
+            poly_sigma=1.2,
+            flags=0,
+        )
         out[i] = np.clip(flow / FLOW_BOUND, -1.0, 1.0).transpose(2, 0, 1)
     if t > 1:
         out[t - 1] = out[t - 2]

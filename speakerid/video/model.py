@@ -73,9 +73,9 @@ class TwoStreamRNN(nn.Module):
         rnn = nn.GRU if head.rnn == "gru" else nn.LSTM
         self.rgb_rnn = rnn(config.rgb_dim, head.hidden, batch_first=True)
         self.flow_rnn = rnn(config.flow_dim, head.hidden, batch_first=True)
-        self.mlp = nn.Sequential(nn.Dropout(head.dropout),
-                                 nn.Linear(2 * head.hidden, head.mlp_hidden), nn.ReLU(),
-                                 nn.Dropout(head.dropout))
+        self.mlp = nn.Sequential(
+            nn.Dropout(head.dropout), nn.Linear(2 * head.hidden, head.mlp_hidden), nn.ReLU(), nn.Dropout(head.dropout)
+        )
         self.embed = nn.Linear(head.mlp_hidden, config.embed_dim)
         self.classify = nn.Linear(head.mlp_hidden, config.num_classes)
 
@@ -86,10 +86,10 @@ class TwoStreamRNN(nn.Module):
             state = state[0]
         return state[-1]
 
-    def forward(self, rgb: torch.Tensor, flow: torch.Tensor,
-                lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = torch.cat([self._encode(self.rgb_rnn, rgb, lengths),
-                       self._encode(self.flow_rnn, flow, lengths)], dim=1)
+    def forward(
+        self, rgb: torch.Tensor, flow: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        h = torch.cat([self._encode(self.rgb_rnn, rgb, lengths), self._encode(self.flow_rnn, flow, lengths)], dim=1)
         h = self.mlp(h)
         return self.classify(h), F.normalize(self.embed(h), dim=1)
 
@@ -101,8 +101,8 @@ def collate(feats: list) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     rgb = torch.zeros(len(feats), t, feats[0].rgb.shape[1])
     flow = torch.zeros(len(feats), t, feats[0].flow.shape[1])
     for i, f in enumerate(feats):
-        rgb[i, :len(f)] = torch.from_numpy(f.rgb)
-        flow[i, :len(f)] = torch.from_numpy(f.flow)
+        rgb[i, : len(f)] = torch.from_numpy(f.rgb)
+        flow[i, : len(f)] = torch.from_numpy(f.flow)
     return rgb, flow, lengths
 
 
@@ -112,17 +112,15 @@ def predict(model: TwoStreamRNN, feats: list, batch_size: int = 64) -> tuple[np.
     model.eval()
     logits, embs = [], []
     for i in range(0, len(feats), batch_size):
-        lo, em = model(*collate(feats[i:i + batch_size]))
+        lo, em = model(*collate(feats[i : i + batch_size]))
         logits.append(lo.numpy())
         embs.append(em.numpy())
     if not logits:
-        return (np.zeros((0, model.config.num_classes), np.float32),
-                np.zeros((0, model.config.embed_dim), np.float32))
+        return (np.zeros((0, model.config.num_classes), np.float32), np.zeros((0, model.config.embed_dim), np.float32))
     return np.concatenate(logits), np.concatenate(embs)
 
 
-def hinge_rank_loss(emb: torch.Tensor, targets: torch.Tensor, label_embs: torch.Tensor,
-                    margin: float) -> torch.Tensor:
+def hinge_rank_loss(emb: torch.Tensor, targets: torch.Tensor, label_embs: torch.Tensor, margin: float) -> torch.Tensor:
     """DeViSE ranking loss: the true label text must beat every other by ``margin`` (cosine).
 
     ``label_embs`` (C, D) unit rows are all training label texts (those of the batch included);

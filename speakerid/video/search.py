@@ -19,9 +19,8 @@ import numpy as np
 
 from speakerid.errors import SpeakeridError
 from speakerid.results import UNKNOWN
-from speakerid.video.embed import FIELD
-from speakerid.video.text import (DEFAULT_TEXT_ENCODER, encode_cached, get_text_encoder,
-                                  label_text)
+from speakerid.video.index import FIELD
+from speakerid.video.text import DEFAULT_TEXT_ENCODER, encode_cached, get_text_encoder, label_text
 
 LEVELS = ("auto", "clips", "samples")
 
@@ -91,8 +90,9 @@ def _is_temporal(samples, field: str | None) -> bool:
     return doc is not None and issubclass(doc, fo.TemporalDetections)
 
 
-def collect_items(samples, level: str = "auto", clips_field: str = "speaker_segments",
-                  names_field: str = "speakers") -> Items:
+def collect_items(
+    samples, level: str = "auto", clips_field: str = "speaker_segments", names_field: str = "speakers"
+) -> Items:
     """Read embeddings and speaker names of every clip (or sample) from the dataset."""
     if level not in LEVELS:
         raise SpeakeridError(f"level {level!r}: expected one of {LEVELS}")
@@ -105,33 +105,50 @@ def collect_items(samples, level: str = "auto", clips_field: str = "speaker_segm
     if level == "clips":
         det = f"{clips_field}.detections"
         ids, sups, labs = samples.values([f"{det}.id", f"{det}.support", f"{det}.label"])
-        embs = (samples.values(f"{det}.{FIELD}") if samples.has_field(f"{det}.{FIELD}")
-                else [[None] * len(x or []) for x in ids])
-        rows = [(cid, sid, p, list(s), [lab], e)
-                for sid, p, cids, ss, ls, es in zip(sids, paths, ids, sups, labs, embs)
-                for cid, s, lab, e in zip(cids or [], ss or [], ls or [], es or [])]
+        embs = (
+            samples.values(f"{det}.{FIELD}")
+            if samples.has_field(f"{det}.{FIELD}")
+            else [[None] * len(x or []) for x in ids]
+        )
+        rows = [
+            (cid, sid, p, list(s), [lab], e)
+            for sid, p, cids, ss, ls, es in zip(sids, paths, ids, sups, labs, embs)
+            for cid, s, lab, e in zip(cids or [], ss or [], ls or [], es or [])
+        ]
     else:
-        names = (samples.values(f"{names_field}.classifications.label")
-                 if samples.has_field(names_field) else [[]] * len(sids))
-        segs = (samples.values(f"{clips_field}.detections.label") if temporal
-                else [[]] * len(sids))
+        names = (
+            samples.values(f"{names_field}.classifications.label")
+            if samples.has_field(names_field)
+            else [[]] * len(sids)
+        )
+        segs = samples.values(f"{clips_field}.detections.label") if temporal else [[]] * len(sids)
         embs = samples.values(FIELD) if has_emb else [None] * len(sids)
-        rows = [(sid, sid, p, None, list(dict.fromkeys((n or []) + (s or []))), e)
-                for sid, p, n, s, e in zip(sids, paths, names, segs, embs)]
-    return Items([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-                 [r[3] for r in rows], _emb_matrix([r[5] for r in rows]),
-                 [[n for n in r[4] if n and n != UNKNOWN] for r in rows], level,
-                 clips_field if level == "clips" else None)
+        rows = [
+            (sid, sid, p, None, list(dict.fromkeys((n or []) + (s or []))), e)
+            for sid, p, n, s, e in zip(sids, paths, names, segs, embs)
+        ]
+    return Items(
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+        [r[3] for r in rows],
+        _emb_matrix([r[5] for r in rows]),
+        [[n for n in r[4] if n and n != UNKNOWN] for r in rows],
+        level,
+        clips_field if level == "clips" else None,
+    )
 
 
-def score_items(items: Items, query_emb: np.ndarray, vocab_embs: np.ndarray,
-                video_weight: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def score_items(
+    items: Items, query_emb: np.ndarray, vocab_embs: np.ndarray, video_weight: float = 0.5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(score, video cosine or NaN, best name cosine or NaN) for every item, vectorised.
 
     ``vocab_embs`` are the text vectors of ``items.name_index()[0]``, row for row.
     """
-    video = items.embs @ query_emb if items.embs.shape[1] == len(query_emb) else \
-        np.full(len(items.ids), np.nan, np.float32)
+    video = (
+        items.embs @ query_emb if items.embs.shape[1] == len(query_emb) else np.full(len(items.ids), np.nan, np.float32)
+    )
     _, flat, starts, has = items.name_index()
     name = np.full(len(items.ids), np.nan, np.float32)
     if len(flat):
@@ -140,8 +157,9 @@ def score_items(items: Items, query_emb: np.ndarray, vocab_embs: np.ndarray,
     return score, video, name
 
 
-def rank_items(items: Items, query: str, k: int = 10, video_weight: float = 0.5,
-               text_encoder: str = DEFAULT_TEXT_ENCODER) -> list[Hit]:
+def rank_items(
+    items: Items, query: str, k: int = 10, video_weight: float = 0.5, text_encoder: str = DEFAULT_TEXT_ENCODER
+) -> list[Hit]:
     """The ``k`` best of ``items`` for ``query`` (in memory: no database access)."""
     if not 0.0 <= video_weight <= 1.0:
         raise SpeakeridError(f"video weight {video_weight}: expected a value in [0, 1]")
@@ -152,16 +170,32 @@ def rank_items(items: Items, query: str, k: int = 10, video_weight: float = 0.5,
     k = min(k, len(score))
     top = np.argpartition(-score, k - 1)[:k] if k else np.zeros(0, int)
     top = top[np.argsort(-score[top], kind="stable")]
-    return [Hit(r + 1, items.ids[i], items.sample_ids[i], items.paths[i], items.supports[i],
-                items.names[i], float(score[i]),
-                None if np.isnan(video[i]) else float(video[i]),
-                None if np.isnan(name[i]) else float(name[i])) for r, i in enumerate(top)]
+    return [
+        Hit(
+            r + 1,
+            items.ids[i],
+            items.sample_ids[i],
+            items.paths[i],
+            items.supports[i],
+            items.names[i],
+            float(score[i]),
+            None if np.isnan(video[i]) else float(video[i]),
+            None if np.isnan(name[i]) else float(name[i]),
+        )
+        for r, i in enumerate(top)
+    ]
 
 
-def text_search(samples, query: str, k: int = 10, level: str = "auto",
-                clips_field: str = "speaker_segments", names_field: str = "speakers",
-                video_weight: float = 0.5, text_encoder: str = DEFAULT_TEXT_ENCODER,
-                ) -> tuple[list[Hit], Items]:
+def text_search(
+    samples,
+    query: str,
+    k: int = 10,
+    level: str = "auto",
+    clips_field: str = "speaker_segments",
+    names_field: str = "speakers",
+    video_weight: float = 0.5,
+    text_encoder: str = DEFAULT_TEXT_ENCODER,
+) -> tuple[list[Hit], Items]:
     """The ``k`` best clips/videos of ``samples`` for ``query``, and the items searched."""
     items = collect_items(samples, level, clips_field, names_field)
     return rank_items(items, query, k, video_weight, text_encoder), items

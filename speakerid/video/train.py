@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -27,13 +28,20 @@ from safetensors.torch import save as st_save
 
 from speakerid.cache import atomic_write_bytes
 from speakerid.errors import SpeakeridError
-from speakerid.progress import progress_bar
 from speakerid.video.clips import labelled_spans, split_clips, window_clips
 from speakerid.video.evaluate import evaluate_split, evaluate_zero_shot, write_run
 from speakerid.video.features import FeatureSettings, FeatureStore
-from speakerid.video.model import (CheckpointMeta, HeadConfig, ModelConfig, TwoStreamRNN,
-                                   collate, hinge_rank_loss, load_checkpoint, predict,
-                                   save_checkpoint)
+from speakerid.video.model import (
+    CheckpointMeta,
+    HeadConfig,
+    ModelConfig,
+    TwoStreamRNN,
+    collate,
+    hinge_rank_loss,
+    load_checkpoint,
+    predict,
+    save_checkpoint,
+)
 from speakerid.video.text import DEFAULT_TEXT_ENCODER, get_text_encoder, label_text
 
 
@@ -76,13 +84,20 @@ class Prepared:
     classes: list[str]
 
 
-def prepare(samples, s: TrainSettings, quiet: bool = True) -> Prepared:
-    """Windows of every labelled span, their (cached) features, and the leak-free split."""
+def prepare(samples, s: TrainSettings, progress: Callable[[int, int], None] | None = None) -> Prepared:
+    """Windows of every labelled span, their (cached) features, and the leak-free split;
+    ``progress(done, total)`` counts windows featurised."""
     clips = window_clips(labelled_spans(samples, s.label_field), s.window_s)
     store = FeatureStore(s.features)
-    with progress_bar(quiet, unit="clips") as prog:
-        task = prog.add_task("features", total=len(clips), rate="")
-        feats = store.get_many(clips, advance=lambda n: prog.advance(task, n))
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, len(clips))
+
+    feats = store.get_many(clips, advance=advance)
     keep = [i for i, f in enumerate(feats) if f is not None]
     clips, feats = [clips[i] for i in keep], [feats[i] for i in keep]
     labels = [c.label for c in clips]
@@ -90,8 +105,7 @@ def prepare(samples, s: TrainSettings, quiet: bool = True) -> Prepared:
     seen = [i for i, lab in enumerate(labels) if lab not in s.holdout_labels]
     classes = sorted({labels[i] for i in seen})
     if len(classes) < 2:
-        raise SpeakeridError(f"{s.label_field}: need clips of at least 2 labels to train, "
-                             f"got {classes}")
+        raise SpeakeridError(f"{s.label_field}: need clips of at least 2 labels to train, got {classes}")
     tr, va = split_clips([clips[i] for i in seen], s.val_fraction, s.split_by, s.seed)
     return Prepared(feats, labels, [seen[i] for i in tr], [seen[i] for i in va], held, classes)
 
@@ -106,7 +120,7 @@ def _batches(n: int, size: int, seed: int, epoch: int) -> list[list[int]]:
     """Shuffled batches that depend only on (seed, epoch), so a resumed run sees the same ones."""
     gen = torch.Generator().manual_seed(seed * 100003 + epoch)
     order = torch.randperm(n, generator=gen).tolist()
-    return [order[i:i + size] for i in range(0, n, size)]
+    return [order[i : i + size] for i in range(0, n, size)]
 
 
 def _loss(model, feats, targets, label_embs, s: TrainSettings):
@@ -138,8 +152,10 @@ def _load_state(folder: Path, model, opt, sched) -> dict:
             doc = json.loads(fh.metadata()["state"])
             tensors = {k: fh.get_tensor(k) for k in fh.keys()}
     except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise SpeakeridError(f"{folder / STATE_FILE}: unreadable resume state ({type(exc).__name__}); "
-                             f"rerun without --resume to start over") from None
+        raise SpeakeridError(
+            f"{folder / STATE_FILE}: unreadable resume state ({type(exc).__name__}); "
+            f"rerun without --resume to start over"
+        ) from None
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     opt_state: dict = {"state": {}, "param_groups": doc.pop("param_groups")}
     for key, val in tensors.items():
@@ -162,18 +178,33 @@ def _flush(out: Path, model, best: dict, meta: CheckpointMeta, opt, sched, state
     model.load_state_dict(current)
 
 
-def train_video_model(samples, s: TrainSettings, quiet: bool = False) -> dict:
-    """Train, keep the best checkpoint, evaluate it on held-out clips; return the metrics."""
+def train_video_model(
+    samples,
+    s: TrainSettings,
+    progress: Callable[[int, int], None] | None = None,
+    on_epoch: Callable[[dict], None] | None = None,
+) -> dict:
+    """Train, keep the best checkpoint, evaluate it on held-out clips; return the metrics.
+
+    ``progress(done, total)`` counts windows featurised; ``on_epoch(row)`` gets each epoch's
+    history row (losses, accuracies, ``lr``) with ``epochs``, the most this run will train.
+    """
     _seed(s.seed)
     out = Path(s.out_dir)
-    data = prepare(samples, s, quiet)
+    data = prepare(samples, s, progress)
     encoder = get_text_encoder(s.text_encoder)
     texts = [s.label_texts.get(c, label_text(c)) for c in data.classes]
     label_embs = torch.from_numpy(encoder.encode(texts))
-    cfg = ModelConfig(num_classes=len(data.classes), embed_dim=encoder.dim, head=s.head,
-                      rgb_dim=data.feats[0].rgb.shape[1], flow_dim=data.feats[0].flow.shape[1])
-    meta = CheckpointMeta(data.classes, texts, s.text_encoder, s.features.to_dict(), s.window_s,
-                          {"label_field": s.label_field})
+    cfg = ModelConfig(
+        num_classes=len(data.classes),
+        embed_dim=encoder.dim,
+        head=s.head,
+        rgb_dim=data.feats[0].rgb.shape[1],
+        flow_dim=data.feats[0].flow.shape[1],
+    )
+    meta = CheckpointMeta(
+        data.classes, texts, s.text_encoder, s.features.to_dict(), s.window_s, {"label_field": s.label_field}
+    )
     model = TwoStreamRNN(cfg)
     opt = torch.optim.Adam(model.parameters(), lr=s.lr)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=s.lr_halve_every, gamma=0.5)
@@ -185,52 +216,66 @@ def train_video_model(samples, s: TrainSettings, quiet: bool = False) -> dict:
         best = load_checkpoint(out / "best")[0].state_dict()  # before the RNG is restored
         state = _load_state(out / "last", model, opt, sched)
 
-    with progress_bar(quiet, unit="epochs") as prog:
-        task = prog.add_task("train", total=s.epochs, completed=state["epoch"], rate="")
-        while state["epoch"] < s.epochs and state["bad_epochs"] < s.patience:
-            epoch = state["epoch"]
-            model.train()
-            tot, correct = 0.0, 0.0
-            for batch in _batches(len(data.train), s.batch_size, s.seed, epoch):
-                idx = [data.train[i] for i in batch]
-                loss, ok = _loss(model, [data.feats[i] for i in idx],
-                                 torch.tensor([target[i] for i in idx]), label_embs, s)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                tot += loss.item() * len(idx)
-                correct += ok
-            sched.step()
-            model.eval()
-            with torch.inference_mode():
-                vloss, vok = _loss(model, [data.feats[i] for i in data.val],
-                                   torch.tensor([target[i] for i in data.val]), label_embs, s)
-            row = {"epoch": epoch + 1, "train_loss": tot / len(data.train),
-                   "train_accuracy": correct / len(data.train), "val_loss": vloss.item(),
-                   "val_accuracy": vok / len(data.val), "lr": opt.param_groups[0]["lr"]}
-            state["history"].append(row)
-            state["epoch"] = epoch + 1
-            if state["best_val_loss"] is None or row["val_loss"] < state["best_val_loss"] - 1e-6:
-                state["best_val_loss"], state["bad_epochs"] = row["val_loss"], 0
-                best = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            else:
-                state["bad_epochs"] += 1
-            finished = state["epoch"] >= s.epochs or state["bad_epochs"] >= s.patience
-            if finished or state["epoch"] % s.save_every == 0:
-                _flush(out, model, best, meta, opt, sched, state)
-            prog.update(task, completed=state["epoch"],
-                        description=f"train loss {row['train_loss']:.3f} "
-                                    f"val loss {row['val_loss']:.3f} acc {row['val_accuracy']:.2f}")
+    while state["epoch"] < s.epochs and state["bad_epochs"] < s.patience:
+        epoch = state["epoch"]
+        model.train()
+        tot, correct = 0.0, 0.0
+        for batch in _batches(len(data.train), s.batch_size, s.seed, epoch):
+            idx = [data.train[i] for i in batch]
+            loss, ok = _loss(model, [data.feats[i] for i in idx], torch.tensor([target[i] for i in idx]), label_embs, s)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            tot += loss.item() * len(idx)
+            correct += ok
+        sched.step()
+        model.eval()
+        with torch.inference_mode():
+            vloss, vok = _loss(
+                model, [data.feats[i] for i in data.val], torch.tensor([target[i] for i in data.val]), label_embs, s
+            )
+        row = {
+            "epoch": epoch + 1,
+            "train_loss": tot / len(data.train),
+            "train_accuracy": correct / len(data.train),
+            "val_loss": vloss.item(),
+            "val_accuracy": vok / len(data.val),
+            "lr": opt.param_groups[0]["lr"],
+        }
+        state["history"].append(row)
+        state["epoch"] = epoch + 1
+        if state["best_val_loss"] is None or row["val_loss"] < state["best_val_loss"] - 1e-6:
+            state["best_val_loss"], state["bad_epochs"] = row["val_loss"], 0
+            best = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            state["bad_epochs"] += 1
+        finished = state["epoch"] >= s.epochs or state["bad_epochs"] >= s.patience
+        if finished or state["epoch"] % s.save_every == 0:
+            _flush(out, model, best, meta, opt, sched, state)
+        if on_epoch is not None:
+            on_epoch({**row, "epochs": s.epochs})
 
     metrics = evaluate_checkpoint(out / "best", data, s)
-    metrics.update({"history": state["history"], "stopped_early": state["epoch"] < s.epochs,
-                    "n_train": len(data.train), "n_val": len(data.val), "n_holdout": len(data.held),
-                    "classes": data.classes, "settings": asdict(s)})
+    metrics.update(
+        {
+            "history": state["history"],
+            "stopped_early": state["epoch"] < s.epochs,
+            "n_train": len(data.train),
+            "n_val": len(data.val),
+            "n_holdout": len(data.held),
+            "classes": data.classes,
+            "settings": asdict(s),
+        }
+    )
     atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
     if s.run_key:
         summary = {k: v for k, v in metrics.items() if k not in ("history", "settings")}
-        write_run(samples, s.run_key, {"method": "video2vec", "checkpoint": str(out / "best"),
-                                       "label_field": s.label_field}, summary)
+        write_run(
+            samples,
+            s.run_key,
+            {"method": "video2vec", "checkpoint": str(out / "best"), "label_field": s.label_field},
+            summary,
+        )
     return metrics
 
 
@@ -246,7 +291,14 @@ def evaluate_checkpoint(ckpt: Path, data: Prepared, s: TrainSettings) -> dict:
         unseen = sorted({data.labels[i] for i in data.held})
         unseen_embs = encoder.encode([s.label_texts.get(c, label_text(c)) for c in unseen])
         _, held_embs = predict(model, [data.feats[i] for i in data.held])
-        metrics["zero_shot"] = evaluate_zero_shot(embs, val_labels, held_embs,
-                                                  [data.labels[i] for i in data.held],
-                                                  meta.labels, label_embs, unseen, unseen_embs)
+        metrics["zero_shot"] = evaluate_zero_shot(
+            embs,
+            val_labels,
+            held_embs,
+            [data.labels[i] for i in data.held],
+            meta.labels,
+            label_embs,
+            unseen,
+            unseen_embs,
+        )
     return metrics

@@ -12,13 +12,16 @@ import time
 from pathlib import Path
 
 from speakerid.cli.common import add_pipeline_args, check_writable, expand_inputs, settings_from_args
+from speakerid.cli.progress import console, progress_bar, rate_text
 from speakerid.errors import VideoReadError
-from speakerid.progress import console, progress_bar, rate_text
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("annotate", help="annotate videos (files or folders) and write FiftyOne labels / JSON",
-                       description="Annotate videos: faces, identities, per-frame speaker, speaker segments.")
+    p = sub.add_parser(
+        "annotate",
+        help="annotate videos (files or folders) and write FiftyOne labels / JSON",
+        description="Annotate videos: faces, identities, per-frame speaker, speaker segments.",
+    )
     p.add_argument("inputs", nargs="+", help="video files or folders of videos")
     add_pipeline_args(p)
     p.add_argument("--dataset", default="speakerid", help="FiftyOne dataset to write to (default: speakerid)")
@@ -86,8 +89,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"speakerid: error: {sink.retry_hint()}", file=sys.stderr)
         return 2
     if failed:
-        console.print(f"[yellow]{len(failed)} of {n_inputs} input(s) failed; "
-                      f"{'the others were annotated' if results else 'nothing was annotated'}")
+        console.print(
+            f"[yellow]{len(failed)} of {n_inputs} input(s) failed; "
+            f"{'the others were annotated' if results else 'nothing was annotated'}"
+        )
         return 1
     return 0
 
@@ -143,8 +148,10 @@ def _summary(results: list, args: argparse.Namespace, sink) -> None:
     if results:
         console.print(table)
     if sink is not None and sink.written:
-        console.print(f"{sink.written} video(s) written to FiftyOne dataset [bold]{args.dataset}[/]; "
-                      f"view it with: speakerid app --dataset {args.dataset}")
+        console.print(
+            f"{sink.written} video(s) written to FiftyOne dataset [bold]{args.dataset}[/]; "
+            f"view it with: speakerid app --dataset {args.dataset}"
+        )
     if args.json:
         what = f"{len(results)} result(s)" if results else "no results (an empty list)"
         console.print(f"{what} written to {args.json}")

@@ -1,7 +1,8 @@
 """``speakerid app``: open the FiftyOne App on a dataset, bound to 127.0.0.1 by default.
 
-The App gets speakerid's plugin (operators + Speakers panel) without any install step: it loads
-plugins from a directory holding the user's plugins plus ours (speakerid.plugin_install).
+The App gets speakerid's plugin (operators + Speakers panel, shipped in the package) without any
+install step: it loads plugins from a directory holding the user's plugins plus ours
+(speakerid.plugin_install).
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ def run(args: argparse.Namespace) -> int:
 
     check_database()
     if not fo.dataset_exists(args.dataset):
-        raise SpeakeridError(f"no FiftyOne dataset named {args.dataset!r}; create it with `speakerid annotate ... --dataset {args.dataset}`")
+        raise SpeakeridError(
+            f"no FiftyOne dataset named {args.dataset!r}; "
+            f"create it with `speakerid annotate ... --dataset {args.dataset}`"
+        )
     plugin_install.use_plugins_dir(plugin_install.app_plugins_dir())
     if args.gallery:
         from speakerid.identity.gallery import Gallery
@@ -46,8 +50,10 @@ def run(args: argparse.Namespace) -> int:
     session = fo.launch_app(dataset, address=args.address, port=args.port, remote=True)
     print(f"FiftyOne App: http://{args.address}:{args.port}/ (Ctrl-C to stop)")
     if os.environ.get("SSH_CONNECTION") and args.address in ("127.0.0.1", "localhost"):
-        print(f"from your own machine: ssh -N -L {args.port}:127.0.0.1:{args.port} <this host>, "
-              f"then open http://localhost:{args.port}/")
+        print(
+            f"from your own machine: ssh -N -L {args.port}:127.0.0.1:{args.port} <this host>, "
+            f"then open http://localhost:{args.port}/"
+        )
     if not args.no_wait:
         session.wait(-1)
     return 0

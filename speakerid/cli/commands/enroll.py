@@ -5,30 +5,36 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from speakerid.cli.progress import console, progress_bar
+from speakerid.defaults import CLASSIFIERS, DEFAULT_EMBEDDER
 from speakerid.errors import SpeakeridError
-from speakerid.progress import console, progress_bar
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("enroll", help="enroll speakers from a folder <person>/<images> into a gallery file",
-                       description="Enroll speakers. Existing people in --add-to keep their embeddings; "
-                                   "people in FOLDER are (re)enrolled.")
+    p = sub.add_parser(
+        "enroll",
+        help="enroll speakers from a folder <person>/<images> into a gallery file",
+        description="Enroll speakers. Existing people in --add-to keep their embeddings; "
+        "people in FOLDER are (re)enrolled.",
+    )
     p.add_argument("folder", help="folder with one sub-folder of face photos per person")
     p.add_argument("--out", required=True, help="gallery file to write (.sid)")
     p.add_argument("--add-to", default=None, help="existing gallery to extend (may be the same as --out)")
-    p.add_argument("--embedder", default="facenet", help="face embedder (default facenet)")
-    p.add_argument("--classifier", choices=["centroid", "knn", "svm"], default="centroid",
-                   help="default matcher stored in the gallery")
+    p.add_argument("--embedder", default=DEFAULT_EMBEDDER, help=f"face embedder (default {DEFAULT_EMBEDDER})")
+    p.add_argument(
+        "--classifier", choices=CLASSIFIERS, default=CLASSIFIERS[0], help="default matcher stored in the gallery"
+    )
     p.add_argument("--threshold", type=float, default=None, help="fix the unknown threshold instead of calibrating")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from speakerid.faces.mtcnn import MTCNNDetector
     from speakerid.faces.embedders import get_embedder
-    from speakerid.identity.enroll import enroll_folder, person_folders
+    from speakerid.faces.mtcnn import MTCNNDetector
+    from speakerid.identity.enroll import enroll_folder
     from speakerid.identity.gallery import Gallery
+    from speakerid.io.images import person_folders
 
     if args.threshold is not None and not -1.0 <= args.threshold <= 1.0:  # also refuses NaN
         raise SpeakeridError(f"--threshold: must be in [-1, 1], got {args.threshold}")

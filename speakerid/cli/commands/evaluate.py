@@ -6,24 +6,32 @@ import argparse
 import re
 from pathlib import Path
 
-from speakerid.progress import console
-from speakerid.train.classifier import load_classifier
-from speakerid.train.source import add_source_args, face_models, load_faces, report_faces
+from speakerid.cli.face_source import add_source_args, face_models, load_faces, report_faces
+from speakerid.cli.progress import console
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("evaluate", help="accuracy, per-class P/R, confusion, open-set rates, verification ROC")
     p.add_argument("classifier", type=Path, help="classifier file from train-faces (.safetensors)")
     add_source_args(p)
-    p.add_argument("--split", choices=("val", "all"), default="val",
-                   help="val: the photos train-faces held out, plus every unknown person (default); all: every face")  # fmt: skip
+    p.add_argument(
+        "--split",
+        choices=("val", "all"),
+        default="val",
+        help="val: the photos train-faces held out, plus every unknown person (default); all: every face",
+    )
     p.add_argument("--out", type=Path, default=Path("face-eval"), help="output folder (default face-eval/)")
-    p.add_argument("--fo-name", default="speakerid-faces", help="FiftyOne dataset of face patches to write (default speakerid-faces)")
+    p.add_argument(
+        "--fo-name",
+        default="speakerid-faces",
+        help="FiftyOne dataset of face patches to write (default speakerid-faces)",
+    )
     p.add_argument("--eval-key", help="FiftyOne evaluation key (default eval_<model name>)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from speakerid.train.classifier import load_classifier
     from speakerid.train.evaluate import evaluate, held_out
     from speakerid.train.fo_patches import face_patch_dataset, write_predictions
     from speakerid.train.plots import plot_evaluation
@@ -44,10 +52,12 @@ def run(args: argparse.Namespace) -> int:
     ev.summary["fiftyone"] = {"dataset": args.fo_name, "eval_key": key}
     ev.write_json(args.out / f"{name}-evaluation.json")
     cs, os_ = ev.summary["closed_set"], ev.summary["open_set"]
-    console.print(f"{name}: accuracy {cs['accuracy']:.1%} on {os_['n_known']} known faces (chance {cs['chance']:.1%}); "
-                  f"AUC {ev.summary['verification'].get('auc') or float('nan'):.3f}; "
-                  f"at threshold {os_['threshold']:.2f}: false rejects {os_['false_reject_rate'] or 0:.1%}, "
-                  f"unknowns accepted {_pct(os_['false_accept_rate'])} -> {args.out}")  # fmt: skip
+    console.print(
+        f"{name}: accuracy {cs['accuracy']:.1%} on {os_['n_known']} known faces (chance {cs['chance']:.1%}); "
+        f"AUC {ev.summary['verification'].get('auc') or float('nan'):.3f}; "
+        f"at threshold {os_['threshold']:.2f}: false rejects {os_['false_reject_rate'] or 0:.1%}, "
+        f"unknowns accepted {_pct(os_['false_accept_rate'])} -> {args.out}"
+    )
     return 0
 
 

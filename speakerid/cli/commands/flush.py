@@ -8,10 +8,13 @@ from speakerid.errors import SpeakeridError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("flush", help="write results kept in the spool while the database was unreachable",
-                       description="When the FiftyOne database fails at write time, `annotate` and `label` "
-                                   "keep the finished results in a spool; this writes them (the next "
-                                   "`annotate`/`label` on the dataset does it too).")
+    p = sub.add_parser(
+        "flush",
+        help="write results kept in the spool while the database was unreachable",
+        description="When the FiftyOne database fails at write time, `annotate` and `label` "
+        "keep the finished results in a spool; this writes them (the next "
+        "`annotate`/`label` on the dataset does it too).",
+    )
     p.add_argument("--dataset", required=True, help="dataset whose spooled results to write")
     p.set_defaults(func=run)
 

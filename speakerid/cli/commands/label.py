@@ -5,24 +5,37 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from speakerid.cli.common import add_pipeline_args, settings_from_args
-from speakerid.progress import progress_bar, rate_text
+from speakerid.cli.progress import console, progress_bar, rate_text
+
+if TYPE_CHECKING:
+    from speakerid.batch.summary import LabelSummary
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("label", help="label all videos of a FiftyOne dataset (resumable; parallel or on Ray)",
-                       description="Label every video sample of a dataset or saved view. Samples already "
-                                   "labelled with the same settings and gallery are skipped, so an "
-                                   "interrupted job resumes where it stopped. See docs/batch.md.")
+    p = sub.add_parser(
+        "label",
+        help="label all videos of a FiftyOne dataset (resumable; parallel or on Ray)",
+        description="Label every video sample of a dataset or saved view. Samples already "
+        "labelled with the same settings and gallery are skipped, so an "
+        "interrupted job resumes where it stopped. See docs/batch.md.",
+    )
     p.add_argument("--dataset", required=True, help="FiftyOne dataset to label")
     p.add_argument("--view", default=None, help="label only this saved view of the dataset")
-    p.add_argument("--engine", choices=["local", "ray"], default="local",
-                   help="local processes (default) or a Ray cluster")
-    p.add_argument("--workers", type=int, default=None,
-                   help="parallel workers: processes (local, default 1) or Ray actors (default one per cluster CPU)")
-    p.add_argument("--address", default=None,
-                   help="Ray cluster to join: auto or ray://host:port (default: start a local Ray)")
+    p.add_argument(
+        "--engine", choices=["local", "ray"], default="local", help="local processes (default) or a Ray cluster"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="parallel workers: processes (local, default 1) or Ray actors (default one per cluster CPU)",
+    )
+    p.add_argument(
+        "--address", default=None, help="Ray cluster to join: auto or ray://host:port (default: start a local Ray)"
+    )
     add_pipeline_args(p)
     p.add_argument("--overwrite", action="store_true", help="relabel samples already done with these settings")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -32,8 +45,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from speakerid.batch import JobProgress, label_dataset
     from speakerid.batch.job import open_collection
-    from speakerid.batch.summary import print_summary
-
     from speakerid.labels.database import check_database
 
     settings = settings_from_args(args)
@@ -51,8 +62,16 @@ def run(args: argparse.Namespace) -> int:
         def show(p: JobProgress) -> None:
             prog.update(task, total=p.total, completed=p.done, rate=rate_text(p.frames, p.elapsed))
 
-        summary = label_dataset(collection, gallery, settings, workers=workers, engine=args.engine,
-                                overwrite=args.overwrite, progress=show, address=args.address)
+        summary = label_dataset(
+            collection,
+            gallery,
+            settings,
+            workers=workers,
+            engine=args.engine,
+            overwrite=args.overwrite,
+            progress=show,
+            address=args.address,
+        )
     if summary.labelled:  # the App's panel and forms open this gallery
         from speakerid.review.gallery_link import remember_gallery
 
@@ -66,3 +85,32 @@ def run(args: argparse.Namespace) -> int:
         print(f"speakerid: error: {summary.database_error}", file=sys.stderr)
         return 2
     return 0 if summary.ok else 1
+
+
+def print_summary(summary: LabelSummary) -> None:
+    """Rich table of the job on stderr, failures listed one per row."""
+    from rich.table import Table
+
+    workers = f"{summary.workers} worker(s)" if summary.workers else "one worker per CPU"
+    table = Table(title=f"speakerid label: dataset {summary.dataset} ({summary.engine}, {workers})")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    table.add_row("video samples", str(summary.videos))
+    table.add_row("labelled now", str(summary.labelled), style="green")
+    table.add_row("already done (skipped)", str(summary.skipped))
+    table.add_row("failed", str(len(summary.failed)), style="red" if summary.failed else "")
+    if summary.spooled:
+        table.add_row("kept in the spool (database failed)", str(summary.spooled), style="red")
+    if summary.ignored:
+        table.add_row("non-video samples (ignored)", str(summary.ignored))
+    table.add_row("frames analysed", str(summary.frames))
+    table.add_row("time", f"{summary.seconds:.1f} s ({summary.videos_per_minute:.1f} videos/min)")
+    console.print(table)
+    if summary.failed:
+        failures = Table(title="failed videos (tagged speakerid:failed, reason in speakerid_error)")
+        failures.add_column("video")
+        failures.add_column("reason")
+        for path, reason in summary.failed:
+            failures.add_row(path, reason.removeprefix(f"{path}: "))
+        console.print(failures)
+    console.print(f"run fingerprint {summary.fingerprint}; rerun to resume, --overwrite to relabel")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from speakerid.cli.progress import LazyBars, console
 from speakerid.errors import SpeakeridError
-from speakerid.progress import console
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -16,12 +16,16 @@ def _pair(text: str) -> tuple[str, str]:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train-video", help="train the Video2Vec two-stream CNN+RNN on video clips",
-                       description="Train RNN+MLP heads on frozen, cached two-stream CNN features of "
-                                   "labelled clips; writes checkpoints and a metrics JSON.")
+    p = sub.add_parser(
+        "train-video",
+        help="train the Video2Vec two-stream CNN+RNN on video clips",
+        description="Train RNN+MLP heads on frozen, cached two-stream CNN features of "
+        "labelled clips; writes checkpoints and a metrics JSON.",
+    )
     p.add_argument("--dataset", required=True, help="FiftyOne video dataset")
-    p.add_argument("--label-field", required=True,
-                   help="Classification or TemporalDetections field (e.g. speaker_segments)")
+    p.add_argument(
+        "--label-field", required=True, help="Classification or TemporalDetections field (e.g. speaker_segments)"
+    )
     p.add_argument("--out", default=None, help="output folder (default: ./video2vec-<dataset>)")
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--batch-size", type=int, default=30)
@@ -37,10 +41,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rnn", choices=("gru", "lstm"), default="gru")
     p.add_argument("--hidden", type=int, default=1024, help="RNN hidden size per stream")
     p.add_argument("--mlp-hidden", type=int, default=1200)
-    p.add_argument("--holdout", action="append", default=[], metavar="LABEL",
-                   help="keep LABEL out of training and evaluate it zero-shot (repeatable)")
-    p.add_argument("--label-text", action="append", type=_pair, default=[], metavar="LABEL=TEXT",
-                   help="words that describe LABEL in the text space (repeatable)")
+    p.add_argument(
+        "--holdout",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="keep LABEL out of training and evaluate it zero-shot (repeatable)",
+    )
+    p.add_argument(
+        "--label-text",
+        action="append",
+        type=_pair,
+        default=[],
+        metavar="LABEL=TEXT",
+        help="words that describe LABEL in the text space (repeatable)",
+    )
     p.add_argument("--resume", action="store_true", help="continue from OUT/last")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--quiet", action="store_true")
@@ -48,8 +63,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
+    from speakerid import threads
     from speakerid.video.clips import open_dataset
     from speakerid.video.features import FeatureSettings
     from speakerid.video.model import HeadConfig
@@ -59,15 +73,37 @@ def run(args: argparse.Namespace) -> int:
         raise SpeakeridError("train-video: need --epochs >= 1, --window > 0, --fps > 0, --size >= 32")
     dataset = open_dataset(args.dataset)
     settings = TrainSettings(
-        label_field=args.label_field, out_dir=args.out or f"video2vec-{args.dataset}",
-        features=FeatureSettings(fps=args.fps, size=args.size), window_s=args.window,
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, margin=args.margin,
-        val_fraction=args.val_fraction, split_by=args.split_by, seed=args.seed,
+        label_field=args.label_field,
+        out_dir=args.out or f"video2vec-{args.dataset}",
+        features=FeatureSettings(fps=args.fps, size=args.size),
+        window_s=args.window,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        margin=args.margin,
+        val_fraction=args.val_fraction,
+        split_by=args.split_by,
+        seed=args.seed,
         patience=args.patience,
         head=HeadConfig(rnn=args.rnn, hidden=args.hidden, mlp_hidden=args.mlp_hidden),
-        holdout_labels=list(args.holdout), label_texts=dict(args.label_text), resume=args.resume)
-    torch.set_num_threads(args.threads)
-    metrics = train_video_model(dataset, settings, quiet=args.quiet)
+        holdout_labels=list(args.holdout),
+        label_texts=dict(args.label_text),
+        resume=args.resume,
+    )
+    threads.configure(args.threads)
+    with LazyBars(args.quiet) as bars:
+
+        def on_epoch(row: dict) -> None:
+            bars.update(
+                "train",
+                row["epoch"],
+                row["epochs"],
+                f"train loss {row['train_loss']:.3f} val loss {row['val_loss']:.3f} acc {row['val_accuracy']:.2f}",
+            )
+
+        metrics = train_video_model(
+            dataset, settings, on_epoch=on_epoch, progress=lambda done, total: bars.update("features", done, total)
+        )
     if not args.quiet:
         _summary(metrics, settings.out_dir)
     return 0
@@ -92,9 +128,13 @@ def _summary(m: dict, out: str) -> None:
     zs = m.get("zero_shot")
     if zs:
         zr = zs["retrieval"]
-        table.add_row(f"zero-shot mAP {zs['unseen_labels']} (chance)",
-                      f"{zr.get('mAP', float('nan')):.3f} ({zr.get('chance_mAP', float('nan')):.3f})")
-        table.add_row("zero-shot generalized accuracy (chance)",
-                      f"{zs['generalized_accuracy']:.3f} ({zs['chance_generalized_accuracy']:.3f})")
+        table.add_row(
+            f"zero-shot mAP {zs['unseen_labels']} (chance)",
+            f"{zr.get('mAP', float('nan')):.3f} ({zr.get('chance_mAP', float('nan')):.3f})",
+        )
+        table.add_row(
+            "zero-shot generalized accuracy (chance)",
+            f"{zs['generalized_accuracy']:.3f} ({zs['chance_generalized_accuracy']:.3f})",
+        )
     console.print(table)
     console.print(f"checkpoint: {out}/best   metrics: {out}/metrics.json")

