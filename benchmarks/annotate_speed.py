@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -288,8 +289,15 @@ def measure_clip(
     print(
         f"  naive MTCNN+FaceNet   {n_naive:5d} frames {fig['naive_s']:7.2f} s {n_naive / fig['naive_s']:7.1f} frames/s"
     )
+    from speakerid.cache import cache_dir
+
+    shutil.rmtree(cache_dir("galleries", "folders"))  # first use of the gallery folder: enrolled
+    fig["ours_first_s"], _ = child(speakerid_cli(video, args.gallery, args.fps, tmp), tmp)
+    print(f"  speakerid (process, folder enrolled) {fig['ours_first_s']:8.2f} s")
     fig["ours_proc_s"], fig["ours_rss_mb"] = child(speakerid_cli(video, args.gallery, args.fps, tmp), tmp)
-    print(f"  speakerid (process)   {fig['ours_proc_s']:19.2f} s   peak RSS {fig['ours_rss_mb']:6.0f} MB")
+    print(
+        f"  speakerid (process, enrolment reused) {fig['ours_proc_s']:7.2f} s   peak RSS {fig['ours_rss_mb']:6.0f} MB"
+    )
     if known is not None:
         fig["peer_s"], n_peer = peer_run(video, args.fps, known)
         print(
@@ -306,9 +314,10 @@ def ratios(name: str, fig: dict[str, float]) -> None:
     print(f"  -> vs naive loop: {vs_naive:.2f}x faster (target >= 5x) {verdict(vs_naive >= 5)}")
     if "peer_s" in fig:
         api, proc = fig["peer_s"] / fig["ours_s"], fig["peer_proc_s"] / fig["ours_proc_s"]
+        first = fig["peer_proc_s"] / fig["ours_first_s"]
         print(
             f"  -> vs face_recognition: {api:.2f}x in process, {proc:.2f}x whole process "
-            f"(target >= 5x) {verdict(min(api, proc) >= 5)}"
+            f"({first:.2f}x when the gallery folder is enrolled first) (target >= 5x) {verdict(min(api, proc) >= 5)}"
         )
     share = fig["frames"] / fig["ours_s"] / fig["decode_fps"]
     target = " (target >= 0.5x on 720p) " + verdict(share >= 0.5) if name == "720p" else ""

@@ -112,3 +112,36 @@ def test_memory_stays_flat_on_a_long_video(hamilton, gallery, models, tmp_path):
         tracemalloc.stop()
         assert len(res.frames) >= 40 * times
     assert peaks[12] < 1.25 * peaks[3], peaks
+
+
+def test_a_folder_gallery_is_enrolled_once_until_a_photo_changes(models, tmp_path, caplog):
+    import shutil
+
+    from speakerid.identity.folder_cache import enrolment_key
+
+    folder = tmp_path / "gallery"
+    shutil.copytree(ROOT / "sample_videos" / "gallery", folder)
+    (folder / "obama" / "broken.jpg").write_bytes((folder / "biden" / "biden.jpg").read_bytes()[:64])
+    calls = []
+    detector = models.detector
+
+    class Counting:  # the real detector, counted: a cached enrolment must not detect anything
+        name, min_face_size, min_score = detector.name, detector.min_face_size, detector.min_score
+
+        def detect(self, frames):
+            calls.append(len(frames))
+            return detector.detect(frames)
+
+    first = open_gallery(folder, Counting(), models.embedder)
+    n_first = len(calls)
+    caplog.clear()
+    again = open_gallery(folder, Counting(), models.embedder)
+    assert n_first > 0 and len(calls) == n_first  # second time: from the cache, no detection
+    assert "broken.jpg: not enrolled" in caplog.text  # its rejections are reported again
+    assert again.names == first.names and again.threshold == first.threshold
+    np.testing.assert_array_equal(again.embeddings, first.embeddings)
+    key = enrolment_key(folder, Counting(), models.embedder)
+    (folder / "rose_leslie" / "img2.jpg").unlink()  # a changed folder is enrolled again
+    assert enrolment_key(folder, Counting(), models.embedder) != key
+    changed = open_gallery(folder, Counting(), models.embedder)
+    assert len(calls) > n_first and len(changed.embeddings) < len(first.embeddings)

@@ -117,11 +117,13 @@ def enroll_folder(
 
 
 def open_gallery(path: str | Path, detector: Detector, embedder: Embedder) -> Gallery:
-    """A ``.sid`` file, or a ``<person>/<images>`` folder enrolled on the fly."""
+    """A ``.sid`` file, or a ``<person>/<images>`` folder enrolled on the fly (once: see folder_cache)."""
     path = Path(path)
     if path.is_dir():
-        gallery, report = enroll_folder(path, detector, embedder)
-        for image, why in report.rejected:
+        from speakerid.identity.folder_cache import enrol_folder_cached
+
+        gallery, rejected = enrol_folder_cached(path, detector, embedder)
+        for image, why in rejected:
             log.warning("%s: not enrolled, %s", image, why)
         return gallery
     gallery = Gallery.load(path)
