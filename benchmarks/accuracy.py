@@ -92,6 +92,25 @@ def score_video(result, rows: list[SegmentRow], verbose: bool) -> dict[tuple[int
     return out
 
 
+def add_totals(totals: dict[str, list[int]], per: dict[tuple[int, str], tuple[int, int]]) -> None:
+    """Add one video's ``score_video`` tallies to the per-person totals."""
+    for (_, person), (hits, n) in per.items():
+        t = totals.setdefault(person, [0, 0])
+        t[0], t[1] = t[0] + hits, t[1] + n
+
+
+def strangers_named(result) -> tuple[int, int]:
+    """(faces named as someone enrolled, faces) over a video where nobody is enrolled."""
+    named = sum(f.identity != "unknown" for fr in result.frames for f in fr.faces)
+    return named, sum(len(fr.faces) for fr in result.frames)
+
+
+def recall_line(totals: dict[str, list[int]]) -> str:
+    return "  per-person frame recall over both clips: " + ", ".join(
+        f"{p} {h}/{n} = {h / max(n, 1):.0%}" for p, (h, n) in totals.items()
+    )
+
+
 def snorm_scores(trials, vectors: dict[str, np.ndarray], cohort) -> np.ndarray:
     """S-norm score per pair against ``cohort``, with both people of the pair left out of it
     (the shipped cohort is made of LFW people, DevTest ones included)."""
@@ -161,9 +180,8 @@ def main() -> int:
             result = annotate_video(args.data / "videos" / video, gallery, settings, models)
             print(f"  {video}")
             per = score_video(result, [r for r in rows if r.video == video], args.verbose)
+            add_totals(totals, per)
             for (first, person), (hits, n) in per.items():
-                t = totals.setdefault(person, [0, 0])
-                t[0], t[1] = t[0] + hits, t[1] + n
                 for clip, tfirst, tperson, what in TARGETS:
                     if (video, first, person) == (clip, tfirst, tperson) and len(gallery.names) == 17:
                         ok = hits >= 0.8 * n
@@ -171,13 +189,9 @@ def main() -> int:
                             f"    target {what}: {hits}/{n} = {hits / max(n, 1):.0%} (>= 80 %) {'OK' if ok else 'MISS'}"
                         )
             if not any(r.people for r in rows if r.video == video):
-                named = sum(f.identity != "unknown" for fr in result.frames for f in fr.faces)
-                faces = sum(len(fr.faces) for fr in result.frames)
+                named, faces = strangers_named(result)
                 print(f"    strangers named: {named} of {faces} faces   (target 0)  {'OK' if named == 0 else 'MISS'}")
-        print(
-            "  per-person frame recall over both clips: "
-            + ", ".join(f"{p} {h}/{n} = {h / max(n, 1):.0%}" for p, (h, n) in totals.items())
-        )
+        print(recall_line(totals))
     if not args.no_lfw:
         lfw_auc(args.data / "lfw", models)
     return 0

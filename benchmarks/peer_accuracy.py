@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from accuracy import ROOT, read_segments, score_video
+from accuracy import ROOT, add_totals, read_segments, recall_line, score_video, strangers_named
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 
@@ -99,17 +99,11 @@ def main() -> int:
         for video in videos:
             result = run(args.data / "videos" / video, args.fps, known, names, args.tolerance)
             print(f"  {video}")
-            for (_, person), (hits, n) in score_video(result, [r for r in rows if r.video == video], False).items():
-                t = totals.setdefault(person, [0, 0])
-                t[0], t[1] = t[0] + hits, t[1] + n
+            add_totals(totals, score_video(result, [r for r in rows if r.video == video], False))
             if not any(r.people for r in rows if r.video == video):
-                named = sum(f.identity != "unknown" for fr in result.frames for f in fr.faces)
-                faces = sum(len(fr.faces) for fr in result.frames)
+                named, faces = strangers_named(result)
                 print(f"    strangers named: {named} of {faces} faces")
-        print(
-            "  per-person frame recall over both clips: "
-            + ", ".join(f"{p} {h}/{n} = {h / max(n, 1):.0%}" for p, (h, n) in totals.items())
-        )
+        print(recall_line(totals))
     return 0
 
 
