@@ -8,11 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 from app_data import speakerid_command
 from gallery_data import make_gallery
+from kill_data import kill_when
 
 from speakerid.cache import atomic_write_bytes
 
@@ -51,18 +51,8 @@ def test_sigkill_mid_write_leaves_the_old_file_whole(tmp_path):
     target = tmp_path / "state.bin"
     target.write_bytes(b"old contents")
     proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)])
-    try:
-        deadline = time.monotonic() + 120
-        while proc.poll() is None and time.monotonic() < deadline:
-            partial = [p for p in tmp_path.glob(".state.bin.*.tmp") if p.stat().st_size > 0]
-            if partial:  # watching the file system: the new bytes are being written now
-                proc.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.001)
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    # watching the file system: the new bytes are being written now
+    kill_when(proc, lambda: any(p.stat().st_size > 0 for p in tmp_path.glob(".state.bin.*.tmp")), 120)
     assert proc.returncode == -signal.SIGKILL
     assert target.read_bytes() == b"old contents"
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from app_data import speakerid_command
 from bson import ObjectId
+from kill_data import kill_when
 
 from speakerid.cli.main import main
 from speakerid.labels.fiftyone_writer import FACES, SEGMENTS, SPEAKER
@@ -88,17 +89,7 @@ def annotate_until(ds, hamilton, gallery_file, reached) -> tuple[str, dict | Non
         *NEW,
     )
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 900
-        while proc.poll() is None and time.monotonic() < deadline:
-            if reached(ds):
-                proc.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.001)
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    kill_when(proc, lambda: reached(ds), 900)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
     doc = ds._sample_collection.find_one({}, {PENDING: 1})
     marker = doc.get(PENDING)
