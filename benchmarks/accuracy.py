@@ -1,13 +1,14 @@
-"""Open-set accuracy: per-person frame recall and stranger false accepts on the shared clips, LFW AUC.
+"""Open-set accuracy on both public video sets: recall, strangers named, faces missed, clusters; LFW AUC.
 
-How a frame counts: every analysed frame of a hand-annotated segment (``videos/segments.csv``,
-decode indices) that shows an enrolled person is a *hit* for that person when at least one face
-on the frame carries that person's name, whichever face it is. A face named as an enrolled
-person who is not listed for that segment is a *false accept*; on the street crowd (nobody
-enrolled) every named face is one. Recall = hits / analysed frames of the segment.
+Both sets (``../shared/data/videos`` and ``videos_dev``) are annotated with one gallery,
+``gallery/`` + ``gallery_dev/`` (23 people, 1-5 photos each; nobody of one set is enrolled in
+the other's gallery, so each set's gallery is the other's decoys). Per clip and per set it
+prints what ``accuracy_score`` counts: single-person frame recall, face-level presence recall,
+stranger faces named, wrong names, frames with no face; then the public hard cases (Lin-Manuel
+at ~40 px, Obama in the audience), cluster purity and fragmentation of the unknown tracks (and
+of every track whose person is known, as if nobody were enrolled), and LFW AUC.
 
-Each gallery line says the open-set rule and the false-accept rate its threshold implies on
-public strangers (``Gallery.describe_rule``).
+Clips held out of tuning (figures printed separately): ``HELD_OUT``.
 
 LFW: the main face of each DevTest image is embedded (``speakerid.faces.photos.embed_images``,
 the ``speakerid verify`` machinery, with the pipeline's detector) and the 999 pairs scored by
@@ -16,99 +17,38 @@ normalised against the cohort without its two people (the cohort is LFW, mostly 
 an in-domain figure, see speakerid/data/SOURCES.md).
 
 Usage: python benchmarks/accuracy.py [--data ../shared/data] [--embedder facenet] [--fps 5]
-       [--no-lfw] [--verbose]
+       [--no-lfw] [--clips a.mp4,b.mp4] [--verbose]
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from accuracy_score import Tally, cluster_report, read_segments, score_video, truth_tracks
 
 ROOT = Path(__file__).resolve().parents[1]
-# segments.csv names -> gallery folder names; people not listed here are not enrolled anywhere
-ALIASES = {"Barack Obama": "obama", "Lin-Manuel Miranda": "lin_manuel_miranda", "Alex Lacamoire": "alex_lacamoire"}
-# (clip, first frame, person, what): the issue's targets (>= 80 % with the 17-person gallery)
-TARGETS = [
+SETS = ("videos", "videos_dev")
+GALLERIES = ("gallery", "gallery_dev")
+HELD_OUT = {"out34.mp4", "s32.mp4"}  # never looked at while tuning
+# (clip, first frame of the segment, person, what): the public hard cases, 14 frames at 5 fps
+HARD_CASES = [
     ("short_hamilton_clip.mp4", 211, "obama", "Obama, audience shot"),
     ("short_hamilton_clip.mp4", 0, "lin_manuel_miranda", "Lin-Manuel, small ~40 px"),
 ]
 
 
-@dataclass
-class SegmentRow:
-    video: str
-    first: int
-    last: int
-    people: list[str]  # gallery names expected on these frames
-    label: str
-
-
-def read_segments(path: Path) -> list[SegmentRow]:
-    rows = []
-    with open(path, newline="") as fh:
-        for r in csv.DictReader(fh):
-            visible = [p.split("(")[0].strip() for p in r["named_people_visible"].split(";")]
-            people = [ALIASES[p] for p in visible if p in ALIASES]
-            rows.append(
-                SegmentRow(
-                    r["video"],
-                    int(r["first_frame"]),
-                    int(r["last_frame"]),
-                    people,
-                    (r["notes"] or r["named_people_visible"])[:40],
-                )
-            )
-    return rows
-
-
-def score_video(result, rows: list[SegmentRow], verbose: bool) -> dict[tuple[int, str], tuple[int, int]]:
-    """Print per-segment recall and false accepts; return ``{(first, person): (hits, frames)}``."""
-    frames = list(result.frames)
-    out = {}
-    for row in rows:
-        seg = [fr for fr in frames if row.first <= fr.index <= row.last]
-        named = [f.identity for fr in seg for f in fr.faces if f.identity != "unknown"]
-        wrong = sum(1 for n in named if n not in row.people)
-        n_faces = sum(len(fr.faces) for fr in seg)
-        parts = []
-        for person in row.people:
-            hits = sum(any(f.identity == person for f in fr.faces) for fr in seg)
-            out[(row.first, person)] = (hits, len(seg))
-            parts.append(f"{person} {hits}/{len(seg)} = {hits / max(len(seg), 1):.0%}")
-        print(
-            f"    frames {row.first:3d}-{row.last:3d} ({row.label:40s}) {len(seg):2d} analysed, {n_faces:3d} faces; "
-            f"{'; '.join(parts) or 'nobody enrolled'}; false accepts {wrong} faces"
-        )
-        if verbose:
-            for fr in seg:
-                desc = ", ".join(f"{f.identity}@{f.similarity:.2f}/c{f.confidence:.2f}/t{f.track}" for f in fr.faces)
-                print(f"        {fr.index:4d} {desc}")
-    return out
-
-
-def add_totals(totals: dict[str, list[int]], per: dict[tuple[int, str], tuple[int, int]]) -> None:
-    """Add one video's ``score_video`` tallies to the per-person totals."""
-    for (_, person), (hits, n) in per.items():
-        t = totals.setdefault(person, [0, 0])
-        t[0], t[1] = t[0] + hits, t[1] + n
-
-
-def strangers_named(result) -> tuple[int, int]:
-    """(faces named as someone enrolled, faces) over a video where nobody is enrolled."""
-    named = sum(f.identity != "unknown" for fr in result.frames for f in fr.faces)
-    return named, sum(len(fr.faces) for fr in result.frames)
-
-
-def recall_line(totals: dict[str, list[int]]) -> str:
-    return "  per-person frame recall over both clips: " + ", ".join(
-        f"{p} {h}/{n} = {h / max(n, 1):.0%}" for p, (h, n) in totals.items()
-    )
+def combined_gallery_dir(data: Path, into: Path) -> Path:
+    """A folder of links to every person folder of the benchmark's galleries."""
+    for name in GALLERIES:
+        for person in sorted((data / name).iterdir()):
+            if person.is_dir():
+                (into / person.name).symlink_to(person.resolve(), target_is_directory=True)
+    return into
 
 
 def snorm_scores(trials, vectors: dict[str, np.ndarray], cohort) -> np.ndarray:
@@ -155,12 +95,48 @@ def lfw_auc(lfw: Path, models) -> None:
         )
 
 
+def hard_cases(video: str, result, rows) -> list[int]:
+    """[hits, frames] of the public hard cases on this clip."""
+    out = [0, 0]
+    frames = list(result.frames)
+    for clip, first, person, _ in HARD_CASES:
+        row = next((r for r in rows if (r.video, r.first) == (clip, first)), None)
+        if clip == video and row is not None:
+            seg = [fr for fr in frames if row.first <= fr.index <= row.last]
+            out[0] += sum(any(f.identity == person for f in fr.faces) for fr in seg)
+            out[1] += len(seg)
+    return out
+
+
+def clusters(tracks, gallery) -> None:
+    """Cluster the unknown tracks as the App does, then every track whose person is known."""
+    from speakerid.review.clusters import cluster_embeddings, cluster_similarity
+
+    similarity = cluster_similarity(gallery)
+    print(f"clusters at cosine similarity {similarity:.3f}")
+    for what, chosen in (
+        ("unknown tracks (the App's clusters)", [t for t in tracks if not t.named]),
+        ("every track of a known person, as if nobody were enrolled", [t for t in tracks if t.person]),
+    ):
+        if len(chosen) < 2:
+            continue
+        video = np.array([t.video for t in chosen])
+        first, last = np.array([t.first for t in chosen]), np.array([t.last for t in chosen])
+        apart = (video[:, None] == video[None]) & (
+            np.maximum(first[:, None], first[None]) <= np.minimum(last[:, None], last[None])
+        )
+        np.fill_diagonal(apart, False)
+        groups = cluster_embeddings(np.stack([t.embedding for t in chosen]), similarity, apart)
+        cluster_report(chosen, groups, what)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--embedder", default="facenet")
     ap.add_argument("--fps", type=float, default=5.0)
     ap.add_argument("--no-lfw", action="store_true", help="skip the LFW AUC (about a minute per embedder)")
+    ap.add_argument("--clips", default="", help="comma-separated clip names: only these")
     ap.add_argument("--verbose", action="store_true", help="print every analysed frame's faces")
     args = ap.parse_args()
 
@@ -169,29 +145,39 @@ def main() -> int:
 
     settings = AnnotateSettings(fps=args.fps, embedder=args.embedder)
     models = load_models(settings)
-    rows = read_segments(args.data / "videos" / "segments.csv")
-    videos = list(dict.fromkeys(r.video for r in rows))
+    with tempfile.TemporaryDirectory() as tmp:
+        gallery = open_gallery(combined_gallery_dir(args.data, Path(tmp)), models.detector, models.embedder)
     print(f"embedder {models.embedder.name} {models.embedder.version}, {args.fps:g} analysed fps")
-    for gallery_dir in (ROOT / "sample_videos" / "gallery", args.data / "gallery"):
-        gallery = open_gallery(gallery_dir, models.detector, models.embedder)
-        print(f"gallery {gallery_dir} ({len(gallery.names)} people): {gallery.describe_rule()}")
-        totals: dict[str, list[int]] = {}
-        for video in videos:
-            result = annotate_video(args.data / "videos" / video, gallery, settings, models)
-            print(f"  {video}")
-            per = score_video(result, [r for r in rows if r.video == video], args.verbose)
-            add_totals(totals, per)
-            for (first, person), (hits, n) in per.items():
-                for clip, tfirst, tperson, what in TARGETS:
-                    if (video, first, person) == (clip, tfirst, tperson) and len(gallery.names) == 17:
-                        ok = hits >= 0.8 * n
-                        print(
-                            f"    target {what}: {hits}/{n} = {hits / max(n, 1):.0%} (>= 80 %) {'OK' if ok else 'MISS'}"
-                        )
-            if not any(r.people for r in rows if r.video == video):
-                named, faces = strangers_named(result)
-                print(f"    strangers named: {named} of {faces} faces   (target 0)  {'OK' if named == 0 else 'MISS'}")
-        print(recall_line(totals))
+    print(f"gallery {' + '.join(GALLERIES)} ({len(gallery.names)} people): {gallery.describe_rule()}")
+    only = set(filter(None, args.clips.split(",")))
+    everything, held, hard, tracks = Tally(), Tally(), [0, 0], []
+    for video_set in SETS:
+        rows = read_segments(args.data / video_set / "segments.csv", set(gallery.names))
+        per_set = Tally()
+        for video in dict.fromkeys(r.video for r in rows):
+            if only and video not in only:
+                continue
+            mine = [r for r in rows if r.video == video]
+            t0 = time.perf_counter()
+            result = annotate_video(args.data / video_set / video, gallery, settings, models)
+            held_out = " (held out)" if video in HELD_OUT else ""
+            print(f"  {video_set}/{video}{held_out}: {time.perf_counter() - t0:.1f} s")
+            tally = score_video(result, mine, args.verbose)
+            print(f"    {tally.line()}")
+            per_set.add(tally)
+            (held if video in HELD_OUT else everything).add(tally)
+            h = hard_cases(video, result, mine)
+            hard[0], hard[1] = hard[0] + h[0], hard[1] + h[1]
+            tracks += truth_tracks(video, result, mine)
+        print(f"{video_set}: {per_set.line()}")
+        print("  per person: " + ", ".join(f"{p} {h}/{n}" for p, (h, n) in sorted(per_set.per_person.items())))
+    print(f"tuning clips: {everything.line()}")
+    print(f"held-out clips ({', '.join(sorted(HELD_OUT))}): {held.line()}")
+    everything.add(held)
+    print(f"all clips: {everything.line()}")
+    if hard[1]:
+        print(f"public hard cases (Lin-Manuel ~40 px, Obama audience shot): {hard[0]}/{hard[1]}")
+    clusters(tracks, gallery)
     if not args.no_lfw:
         lfw_auc(args.data / "lfw", models)
     return 0

@@ -3,9 +3,9 @@
 ``face_recognition`` (dlib HOG + ResNet) as its README runs it on video: every
 ``round(video_fps / fps)``-th frame (the frames speakerid analyses at ``--fps``), all faces
 located and encoded, each named after the closest gallery encoding if its distance is within the
-tolerance (0.6), else ``unknown``. The gallery is the README's enrolment: the first face found in
-each photo. Per-segment recall and false accepts are printed by ``accuracy.score_video``, so the
-two benchmarks' figures compare line by line.
+tolerance (0.6), else ``unknown``. The gallery (``gallery/`` + ``gallery_dev/``, as in
+``accuracy.py``) is the README's enrolment: the first face found in each photo. Per-segment
+figures are printed by ``accuracy_score.score_video``, so the two benchmarks compare line by line.
 
 Not a speakerid dependency; install the peer with
     pip install dlib-bin opencv-python-headless
@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from accuracy import ROOT, add_totals, read_segments, recall_line, score_video, strangers_named
+from accuracy import GALLERIES, HELD_OUT, ROOT, SETS, combined_gallery_dir
+from accuracy_score import Tally, read_segments, score_video
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 
@@ -48,7 +50,7 @@ def enrol(gallery_dir: Path) -> tuple[np.ndarray, list[str]]:
     import face_recognition
 
     encodings, names = [], []
-    for image in sorted(p for p in gallery_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
+    for image in sorted(p for d in gallery_dir.iterdir() for p in d.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
         found = face_recognition.face_encodings(face_recognition.load_image_file(str(image)))
         if found:
             encodings.append(found[0])
@@ -89,21 +91,23 @@ def main() -> int:
     except ImportError:
         print("face_recognition is not installed (see this script's docstring)", file=sys.stderr)
         return 2
-    rows = read_segments(args.data / "videos" / "segments.csv")
-    videos = list(dict.fromkeys(r.video for r in rows))
     print(f"face_recognition (dlib HOG + ResNet), tolerance {args.tolerance}, {args.fps:g} analysed fps")
-    for gallery_dir in (ROOT / "sample_videos" / "gallery", args.data / "gallery"):
-        known, names = enrol(gallery_dir)
-        print(f"gallery {gallery_dir} ({len(set(names))} people, {len(names)} photos with a face)")
-        totals: dict[str, list[int]] = {}
-        for video in videos:
-            result = run(args.data / "videos" / video, args.fps, known, names, args.tolerance)
-            print(f"  {video}")
-            add_totals(totals, score_video(result, [r for r in rows if r.video == video], False))
-            if not any(r.people for r in rows if r.video == video):
-                named, faces = strangers_named(result)
-                print(f"    strangers named: {named} of {faces} faces")
-        print(recall_line(totals))
+    with tempfile.TemporaryDirectory() as tmp:
+        known, names = enrol(combined_gallery_dir(args.data, Path(tmp)))
+    print(f"gallery {' + '.join(GALLERIES)} ({len(set(names))} people, {len(names)} photos with a face)")
+    everything = Tally()
+    for video_set in SETS:
+        rows = read_segments(args.data / video_set / "segments.csv", set(names))
+        per_set = Tally()
+        for video in dict.fromkeys(r.video for r in rows):
+            result = run(args.data / video_set / video, args.fps, known, names, args.tolerance)
+            print(f"  {video_set}/{video}{' (held out)' if video in HELD_OUT else ''}")
+            tally = score_video(result, [r for r in rows if r.video == video])
+            print(f"    {tally.line()}")
+            per_set.add(tally)
+        print(f"{video_set}: {per_set.line()}")
+        everything.add(per_set)
+    print(f"all clips: {everything.line()}")
     return 0
 
 
