@@ -18,6 +18,7 @@ import numpy as np
 
 from speakerid.faces.downscale import detect_downscaled
 from speakerid.faces.quality import face_quality
+from speakerid.identity.carry import carry_identities
 from speakerid.identity.tracks import TrackEvidence, identify
 from speakerid.results import FaceTable, TrackResult
 from speakerid.timeline.shots import ShotCutDetector
@@ -78,6 +79,8 @@ class TrackFirstAnalyser:
         """End every track, identify the rest, return ``{track id: summary}``."""
         self._end(self._tracker.finish())
         self._identify()
+        if self.models.extra.get("face_model") is None:  # a trained classifier has no open-set scale to share
+            carry_identities(list(self.tracks.values()), self.gallery)
         return self.tracks
 
     def _keyframe(self, index: int, time: float, frame: np.ndarray, grey: np.ndarray) -> None:
