@@ -110,10 +110,10 @@ def hard_cases(video: str, result, rows) -> list[int]:
 
 def clusters(tracks, gallery) -> None:
     """Cluster the unknown tracks as the App does, then every track whose person is known."""
-    from speakerid.review.clusters import cluster_embeddings, cluster_similarity
+    from speakerid.review.clusters import cluster_embeddings, cluster_similarity, cross_video_similarity
 
     similarity = cluster_similarity(gallery)
-    print(f"clusters at cosine similarity {similarity:.3f}")
+    print(f"clusters at cosine similarity {similarity:.3f} ({cross_video_similarity(similarity):.3f} across videos)")
     for what, chosen in (
         ("unknown tracks (the App's clusters)", [t for t in tracks if not t.named]),
         ("every track of a known person, as if nobody were enrolled", [t for t in tracks if t.person]),
@@ -126,7 +126,7 @@ def clusters(tracks, gallery) -> None:
             np.maximum(first[:, None], first[None]) <= np.minimum(last[:, None], last[None])
         )
         np.fill_diagonal(apart, False)
-        groups = cluster_embeddings(np.stack([t.embedding for t in chosen]), similarity, apart)
+        groups = cluster_embeddings(np.stack([t.embedding for t in chosen]), similarity, apart, video)
         cluster_report(chosen, groups, what)
 
 

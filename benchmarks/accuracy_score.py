@@ -14,7 +14,9 @@ only if enrolled (their gallery folder name is in the gallery). Per analysed fra
 Clusters: the tracks of every clip are grouped as ``cluster_unknowns`` groups unknown tracks;
 each track gets a truth *group* (the clip, or ``friends`` for the Friends clips, whose cast
 recurs) and, where known, a *person*: the name of a correctly named track, the clip's one
-stranger on the one-stranger clips, the panel's person on the split-screen interview. A
+stranger on the one-stranger clips (its longest track, and the tracks never on screen with it:
+the others are false detections or background faces), the panel's person on the split-screen
+interview. A
 cluster is impure when it holds two persons or two groups.
 """
 
@@ -144,6 +146,7 @@ class TruthTrack:
 def truth_tracks(video: str, result, rows: list[SegmentRow]) -> list[TruthTrack]:
     """Tracks of one clip with an embedding, labelled as the module docstring says."""
     group = "friends" if video.startswith("out") else video
+    longest = max(result.tracks, key=lambda t: t.num_faces, default=None)
     out = []
     for t in result.tracks:
         if t.embedding is None:
@@ -155,7 +158,8 @@ def truth_tracks(video: str, result, rows: list[SegmentRow]) -> list[TruthTrack]
                 continue
             person = t.identity
         elif video in ONE_STRANGER:
-            person = f"{video}:stranger"
+            beside = t is not longest and t.first_frame <= longest.last_frame and longest.first_frame <= t.last_frame
+            person = None if beside else f"{video}:stranger"
         elif video == "interview.mp4":
             person = f"{video}:{'left' if t.best_box[0] + t.best_box[2] / 2 < 0.5 else 'right'}"
         out.append(TruthTrack(video, t.first_frame, t.last_frame, t.embedding, t.identity != "unknown", group, person))
