@@ -80,3 +80,21 @@ def test_out26_carries_david_schwimmer_through_the_pull_back(shared_data: Path, 
         if t.identity == "david_schwimmer" and gallery.classify(t.embedding[None])[0].identity == UNKNOWN
     ]
     assert carried and all(t.start >= 15.2 and not on_screen_together(t, anchor) for t in carried)
+
+
+@pytest.mark.slow
+def test_readme_sample_segments_come_out(hamilton):
+    """README, "Run it on the bundled sample": Lin-Manuel Miranda 0.85-1.65 s and 3.65-8.06 s, then
+    Barack Obama to the end (the file's presentation times)."""
+    from speakerid.identity.enroll import open_gallery
+    from speakerid.pipeline import annotate_video, load_models
+    from speakerid.settings import AnnotateSettings
+
+    settings = AnnotateSettings()
+    models = load_models(settings)
+    root = Path(__file__).resolve().parents[1]
+    gallery = open_gallery(root / "sample_videos" / "gallery", models.detector, models.embedder)
+    result = annotate_video(root / "sample_videos" / "short_hamilton_clip.mp4", gallery, settings, models)
+    got = [(s.speaker, round(s.start, 2), round(s.end, 2)) for s in result.segments]
+    assert got[:2] == [("lin_manuel_miranda", 0.85, 1.65), ("lin_manuel_miranda", 3.65, 8.06)]
+    assert len(got) == 3 and got[2][:2] == ("obama", 8.06) and got[2][2] >= 9.9
