@@ -83,7 +83,7 @@ def test_out26_carries_david_schwimmer_through_the_pull_back(shared_data: Path, 
 
 
 @pytest.mark.slow
-def test_readme_sample_segments_come_out(hamilton):
+def test_readme_sample_segments_come_out():
     """README, "Run it on the bundled sample": Lin-Manuel Miranda 0.85-1.65 s and 3.65-8.06 s, then
     Barack Obama to the end (the file's presentation times)."""
     from speakerid.identity.enroll import open_gallery

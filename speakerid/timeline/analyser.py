@@ -3,9 +3,10 @@
 For each analysed frame, in time order: a shot cut ends every track; on a keyframe (every
 ``keyframe_every``-th analysed frame, at a cut, or after the flow lost a face) the detector runs
 and its faces are linked to tracks, each offering its crop to its track's best faces; otherwise
-optical flow moves the visible boxes. Every face shown on the frame goes into the compact
-:class:`~speakerid.results.FaceTable`. Tracks that end are identified in batches, and only their
-summaries are kept, so memory stays flat however long the video is.
+optical flow moves the visible boxes. A live track that no detection is linked to is looked for
+again around its last box before it is hidden (``speakerid.faces.local``). Every face shown on
+the frame goes into the compact :class:`~speakerid.results.FaceTable`. Tracks that end are
+identified in batches, and only their summaries are kept, so memory stays flat however long the video is.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import cv2
 import numpy as np
 
 from speakerid.faces.downscale import detect_downscaled
+from speakerid.faces.local import detect_near
 from speakerid.faces.quality import face_quality
 from speakerid.identity.carry import carry_identities
 from speakerid.identity.tracks import TrackEvidence, identify
@@ -25,6 +27,7 @@ from speakerid.timeline.shots import ShotCutDetector
 from speakerid.timeline.tracks import FaceTracker
 
 if TYPE_CHECKING:
+    from speakerid.faces.detect import Face
     from speakerid.identity.gallery import Gallery
     from speakerid.io.types import VideoInfo
     from speakerid.settings import AnnotateSettings
@@ -86,8 +89,18 @@ class TrackFirstAnalyser:
     def _keyframe(self, index: int, time: float, frame: np.ndarray, grey: np.ndarray) -> None:
         faces = detect_downscaled(self.models.detector, frame[None], self.settings.max_detect_side)[0]
         self.detections += 1
-        ids, ended = self._tracker.keyframe(time, grey, np.array([f.box for f in faces], np.float32))
-        for face, tid in zip(faces, ids):
+        boxes = np.array([f.box for f in faces], np.float32).reshape(-1, 4)
+        found: dict[int, Face] = {}
+
+        def look_again(tid: int, box: np.ndarray) -> np.ndarray | None:
+            taken = np.concatenate([boxes, *(f.box[None] for f in found.values())])
+            face = detect_near(self.models.detector, frame, box, taken)
+            if face is not None:
+                found[tid] = face
+            return None if face is None else face.box
+
+        ids, ended = self._tracker.keyframe(time, grey, boxes, look_again)
+        for face, tid in [*zip(faces, ids), *((f, t) for t, f in found.items())]:
             evidence = self._live.get(tid)
             if evidence is None:
                 evidence = self._live[tid] = TrackEvidence(tid, self.settings.faces_per_track)

@@ -6,12 +6,14 @@ cuts, and right after the flow loses a face); in between, each visible face's bo
 median Lucas-Kanade motion of a grid of points inside it, checked forwards and backwards. On a
 keyframe, detections are matched to live tracks by a Hungarian assignment on box overlap (IoU,
 or a centre within half a box when a fast move broke the overlap). A track that is not
-re-detected is hidden at once (its box is no longer trusted) and ends ``max_gap`` seconds after
-its last detection; a shot cut ends every track.
+re-detected is first looked for again around its last box (``look_again``: a detection on an
+enlarged crop, ``speakerid.faces.local``); if that fails too it is hidden at once (its box is no
+longer trusted) and ends ``max_gap`` seconds after its last detection; a shot cut ends every track.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -53,8 +55,18 @@ class FaceTracker:
         """Boxes of the tracks visible on the current frame."""
         return {t.id: t.box for t in self._tracks.values() if t.visible}
 
-    def keyframe(self, time: float, grey: np.ndarray, boxes: np.ndarray) -> tuple[list[int], list[int]]:
-        """Link this frame's detected ``boxes`` (N,4) to tracks: (track id per box, ended ids)."""
+    def keyframe(
+        self,
+        time: float,
+        grey: np.ndarray,
+        boxes: np.ndarray,
+        look_again: Callable[[int, np.ndarray], np.ndarray | None] | None = None,
+    ) -> tuple[list[int], list[int]]:
+        """Link this frame's detected ``boxes`` (N,4) to tracks: (track id per box, ended ids).
+
+        ``look_again(track id, last box)`` is asked about every live track no detection was
+        linked to; a box it returns (the face found near the last one) keeps the track visible
+        and detected, so it does not end."""
         self._prev = grey
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         live = list(self._tracks.values())
@@ -65,8 +77,13 @@ class FaceTracker:
             for r, c in zip(rows, cols):
                 if score[r, c] > 0:
                     ids[r] = live[c].id
+        linked = set(ids)
         for track in live:
-            track.visible = False
+            found = None if look_again is None or track.id in linked else look_again(track.id, track.box)
+            if found is None:
+                track.visible = False
+            else:
+                track.box, track.visible, track.last_detected = np.asarray(found, np.float32), True, time
         for i, box in enumerate(boxes):
             if ids[i] < 0:
                 ids[i] = self._next
