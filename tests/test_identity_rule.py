@@ -48,6 +48,13 @@ def test_a_name_is_carried_only_above_the_threshold_and_never_onto_a_face_beside
     assert on_screen_together(anchor, beside) and not on_screen_together(anchor, later)
 
 
+def test_a_run_with_a_fixed_threshold_carries_at_that_threshold(fixed_gallery):
+    anchor = _track(0, "ann", [1, 0, 0, 0], 0, 10)
+    later = _track(1, UNKNOWN, [1, 0.3, 0, 0], 20, 30)  # cosine 0.96
+    assert carry_identities([anchor, later], fixed_gallery, threshold=0.97) == []
+    assert carry_identities([anchor, later], fixed_gallery, threshold=0.95) == [later]
+
+
 def test_two_faces_on_one_frame_never_both_take_a_carried_name_and_names_do_not_chain(fixed_gallery):
     anchor = _track(0, "ann", [1, 0, 0, 0], 0, 10)
     a = _track(1, UNKNOWN, [1, 0.5, 0, 0], 20, 30)  # cosine 0.89 to ann's track: carried

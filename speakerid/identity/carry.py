@@ -34,9 +34,11 @@ def on_screen_together(a: TrackResult, b: TrackResult) -> bool:
     return a.first_frame <= b.last_frame and b.first_frame <= a.last_frame
 
 
-def carry_identities(tracks: list[TrackResult], gallery: Gallery) -> list[TrackResult]:
+def carry_identities(tracks: list[TrackResult], gallery: Gallery, threshold: float | None = None) -> list[TrackResult]:
     """Name unknown ``tracks`` after a gallery-named track of the same video (rule above); returns
-    the tracks that were renamed. ``tracks`` are all the tracks of one video."""
+    the tracks that were renamed. ``tracks`` are all the tracks of one video; a fixed cosine
+    ``threshold`` (default: the gallery's override, if any) replaces the open-set rule, as in
+    :meth:`Gallery.classify`."""
     anchors = [t for t in tracks if t.identity != UNKNOWN and t.embedding is not None]
     open_ = [t for t in tracks if t.identity == UNKNOWN and t.embedding is not None]
     if not anchors or not open_:
@@ -45,8 +47,9 @@ def carry_identities(tracks: list[TrackResult], gallery: Gallery) -> list[TrackR
     u = np.stack([t.embedding for t in open_]).astype(np.float64)
     raw = u @ a.T
     rule = gallery.open_set
-    if gallery.threshold_override is not None or not isinstance(rule, CohortCalibration):
-        score, threshold = raw, gallery.threshold  # a fixed cosine, or the gallery's own calibration
+    fixed = gallery.threshold_override if threshold is None else threshold
+    if fixed is not None or not isinstance(rule, CohortCalibration):
+        score, threshold = raw, gallery.threshold if fixed is None else fixed  # cosine similarities
     else:
         mu_u, sd_u = rule.snorm.probe_stats(u)
         mu_a, sd_a = rule.snorm.probe_stats(a)
@@ -64,7 +67,7 @@ def carry_identities(tracks: list[TrackResult], gallery: Gallery) -> list[TrackR
             continue
         track.identity = track.best = anchors[j].identity
         track.similarity = float(raw[i, j])
-        calibrated = gallery.threshold_override is None  # the score is on the rule's own scale
+        calibrated = fixed is None  # the score is on the rule's own scale
         track.confidence = (
             float(rule.probability(np.array([candidates[j]]))[0]) if calibrated else anchors[j].confidence
         )

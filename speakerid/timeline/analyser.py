@@ -83,7 +83,7 @@ class TrackFirstAnalyser:
         self._end(self._tracker.finish())
         self._identify()
         if self.models.extra.get("face_model") is None:  # a trained classifier has no open-set scale to share
-            carry_identities(list(self.tracks.values()), self.gallery)
+            carry_identities(list(self.tracks.values()), self.gallery, self.settings.threshold)
         return self.tracks
 
     def _keyframe(self, index: int, time: float, frame: np.ndarray, grey: np.ndarray) -> None:
