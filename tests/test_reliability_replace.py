@@ -89,7 +89,7 @@ def _stage(ds, docs: LabelDocs, phase: str, lease_s: float = replace.LEASE_S):
     """Lay down what a writer killed after staging (``phase`` stage) or after publishing (swap)
     leaves: staged frames under a staging id and a marker (for swap, with the final update)."""
     samples, frames = ds._sample_collection, ds._frame_collection
-    sid, staging, stamp = ObjectId(ds.first().id), ObjectId(), replace._now()
+    sid, staging, stamp = ObjectId(ds.first().id), ObjectId(), replace.utc_now()
     frames.insert_many(
         [
             {**d, "_sample_id": staging, "_dataset_id": ds._doc.id, "created_at": stamp, "last_modified_at": stamp}
