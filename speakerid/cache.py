@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 CACHE_VERSION = "v1"
@@ -57,3 +60,48 @@ def current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file, read in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def content_sha256(path: str | Path) -> str:
+    """``file_sha256``, computed once per process for an unchanged file (size and mtime)."""
+    stat = Path(path).stat()
+    return _cached_sha256(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _cached_sha256(path: str, size: int, mtime_ns: int) -> str:
+    return file_sha256(path)
+
+
+def record_entry(path: Path, origin: dict) -> None:
+    """Write the sidecar ``<path>.json`` of a cache entry just written: what it was made from
+    (``origin``) and the sha256 of its content, which ``entry_ok`` checks on every use."""
+    atomic_write_bytes(_sidecar(path), json.dumps({**origin, "sha256": file_sha256(path)}).encode())
+
+
+def entry_ok(path: Path, origin: dict) -> bool:
+    """The cache entry is there, was made from ``origin`` and its content hashes to what was
+    recorded (a size or date is no proof: a same-size corruption must be rebuilt, not used)."""
+    try:
+        meta = json.loads(_sidecar(path).read_text())
+        return (
+            isinstance(meta, dict)
+            and all(meta.get(k) == v for k, v in origin.items())
+            and path.is_file()
+            and meta.get("sha256") == content_sha256(path)
+        )
+    except (OSError, ValueError, RecursionError):
+        return False
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
