@@ -5,11 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from speakerid.stop_points import stop_point
+
 CACHE_VERSION = "v1"
+TMP_SUFFIX = ".tmp"
+_TMP_NAME = re.compile(r"\..+\.(\d+)-[^.]+\.tmp")  # .<name>.<pid>-<random>.tmp
 
 
 def cache_dir(*parts: str) -> Path:
@@ -29,17 +34,41 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = _mode_for(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}-", suffix=TMP_SUFFIX)
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        stop_point("atomic-write")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    remove_dead_temp_files(path.parent)
+
+
+def remove_dead_temp_files(folder: Path) -> int:
+    """Delete the temp files a killed writer left in ``folder`` (its pid, in the name, is no
+    longer running); returns how many. Live writers' temp files are left alone."""
+    removed = 0
+    for tmp in folder.glob(f".*{TMP_SUFFIX}"):
+        match = _TMP_NAME.fullmatch(tmp.name)
+        if match and not _alive(int(match.group(1))):
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 def _mode_for(path: Path) -> int:
