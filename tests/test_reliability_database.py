@@ -102,6 +102,21 @@ class PrivateMongo:
         return MongoClient(self.uri)
 
 
+def lose_database(proc, mongo: PrivateMongo, wait_for, then=lambda proc: None) -> tuple[str, list[str]]:
+    """Kill ``mongo`` once ``wait_for(proc)`` returns, ``then(proc)``, and let the run end:
+    (its stderr, its error lines)."""
+    try:
+        wait_for(proc)
+        mongo.stop()
+        then(proc)
+        _, stderr = proc.communicate(timeout=900)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        mongo.stop()
+    return stderr, [ln for ln in stderr.splitlines() if ln.startswith("speakerid: error:")]
+
+
 @pytest.mark.slow
 def test_database_lost_at_write_time_keeps_results_and_flush_writes_them(tmp_path, hamilton, shared_data):
     from speakerid.labels.spool import spool_dir
@@ -130,7 +145,8 @@ def test_database_lost_at_write_time_keeps_results_and_flush_writes_them(tmp_pat
         "--quiet",
     )
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+
+    def connected(proc) -> None:
         # watch the database: once `annotate` has connected (FiftyOne registers its config document),
         # the pre-work check has passed and the analysis runs: the database dies now.
         client = mongo.client()
@@ -139,13 +155,8 @@ def test_database_lost_at_write_time_keeps_results_and_flush_writes_them(tmp_pat
             assert time.monotonic() < deadline
             time.sleep(0.05)
         client.close()
-        mongo.stop()
-        stdout, stderr = proc.communicate(timeout=900)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        mongo.stop()
-    errors = [ln for ln in stderr.splitlines() if ln.startswith("speakerid: error:")]
+
+    stderr, errors = lose_database(proc, mongo, connected)
     assert proc.returncode == 2 and len(errors) == 1, stderr[-3000:]
     assert f"dataset {name!r}" in errors[0] and f"speakerid flush --dataset {name}" in errors[0]
     assert str(spool_dir(name)) in errors[0] and len(list(spool_dir(name).glob("*.json"))) == 1
@@ -190,16 +201,13 @@ def test_database_lost_after_the_first_video_keeps_the_rest(tmp_path, hamilton, 
         "--fps", "1", "--end", "2", "--quiet",
     )  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_stopped(proc)  # the first video is in the database
-        mongo.stop()
-        resume(proc)
-        stdout, stderr = proc.communicate(timeout=900)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        mongo.stop()
-    errors = [ln for ln in stderr.splitlines() if ln.startswith("speakerid: error:")]
+
+    def first_written(proc) -> None:
+        wait_stopped(proc)  # frozen right after the first video was written
+        with mongo.client() as client:  # on disk: the crash below must not take the write with it
+            client.admin.command("fsync")
+
+    stderr, errors = lose_database(proc, mongo, first_written, resume)
     assert proc.returncode == 2 and len(errors) == 1 and "Traceback" not in stderr, stderr[-3000:]
     assert f"speakerid flush --dataset {name}" in errors[0] and "1 result(s) kept" in errors[0]
     assert len(json.loads(out.read_text())) == 2
