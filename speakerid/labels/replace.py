@@ -42,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
-from pymongo import DeleteOne, ReplaceOne, UpdateOne
+from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from speakerid.errors import SpeakeridError
@@ -217,27 +217,26 @@ def _swap(dataset: Any, sid: ObjectId, marker: dict[str, Any]) -> None:
         have = current.get(doc["frame_number"])
         if have is None:  # a frame the sample lacks: move the staged document in
             ops.append(UpdateOne({"_id": doc["_id"], "_sample_id": staging}, {"$set": {"_sample_id": sid}}))
-            continue
-        if have.get("created_at") is None or have["created_at"] < stamp:  # older: replace it in place
+        elif have.get("created_at") is None or have["created_at"] < stamp:  # older: replaced in place
             new = {k: v for k, v in doc.items() if k != "_id"} | {"_sample_id": sid}
             ops.append(ReplaceOne({"_id": have["_id"], "created_at": have.get("created_at")}, new))
-        ops.append(DeleteOne({"_id": doc["_id"]}))  # replaced, or a newer frame is there: it wins
+        # else: replaced already (a finisher ran before), or a newer frame is there and wins; the
+        # staged copies left are deleted once the swap is complete
     if ops:
         _bulk(frame_coll, ops)
     stop_point("swap-frames")
     labels, after = _load(marker["then"]), _load(marker.get("after", []))
     samples.update_one({"_id": sid, f"{PENDING}.staging": staging}, labels)
     frame_coll.delete_many({"_sample_id": sid, "created_at": {"$lt": stamp}})
-    frame_coll.delete_many({"_sample_id": staging})  # staged frames a newer frame outran
+    frame_coll.delete_many({"_sample_id": staging})  # the staged copies of replaced frames
     after["$unset"] = {**after.get("$unset", {}), PENDING: ""}
     samples.update_one({"_id": sid, f"{PENDING}.staging": staging}, after)
     _forget_frames(dataset, sid)
 
 
 def _bulk(coll: Any, ops: list[Any]) -> None:
-    """Apply ``ops`` in order (a staged frame is deleted only after it replaced the old one); a
-    staged frame whose number a newer frame took meanwhile is skipped: the newer one wins (the
-    staged copy is deleted at the end of the swap)."""
+    """Apply ``ops``; a staged frame whose number a newer frame took meanwhile is skipped: the
+    newer one wins (the staged copy is deleted at the end of the swap)."""
     while ops:
         try:
             coll.bulk_write(ops, ordered=True)
