@@ -180,27 +180,41 @@ def test_database_lost_at_write_time_keeps_results_and_flush_writes_them(tmp_pat
         shutil.rmtree(spool_dir(name), ignore_errors=True)
 
 
+MAKE_DATASET = """
+import sys
+import fiftyone as fo
+ds = fo.Dataset(sys.argv[1], persistent=True)
+ds.add_samples([fo.Sample(filepath=p) for p in sys.argv[2:]])
+"""
+
+
 @pytest.mark.slow
-def test_database_lost_after_the_first_video_keeps_the_rest(tmp_path, hamilton, street, shared_data):
+@pytest.mark.parametrize("command", ["annotate", "label"])
+def test_database_lost_after_the_first_video_keeps_the_rest(tmp_path, hamilton, street, shared_data, command):
     """Issue 21 item 2: the database dies once the first of two videos is written (the run is
     frozen right after that write): the second result goes to the spool, the run ends with the
-    `speakerid flush` line (no traceback), and `--json` describes both videos."""
+    `speakerid flush` line (no traceback), and `annotate --json` describes both videos."""
     from kill_data import resume, stop_env, wait_stopped
 
     from speakerid.labels.spool import spool_dir
 
     mongo = PrivateMongo(tmp_path / "db")
     mongo.start()
-    env = {**stop_env("sink-written"), "FIFTYONE_DATABASE_URI": mongo.uri, "FIFTYONE_DATABASE_NAME": "fiftyone"}
+    db_env = {"FIFTYONE_DATABASE_URI": mongo.uri, "FIFTYONE_DATABASE_NAME": "fiftyone"}
+    env = {**os.environ, **db_env}
     name = f"test-lost2-{uuid.uuid4().hex[:6]}"
     out = tmp_path / "out.json"
     out.write_text('"stale"')
-    gallery = shared_data / "gallery"
-    cmd = speakerid_command(
-        "annotate", str(hamilton), str(street), "--gallery", str(gallery), "--dataset", name, "--json", str(out),
-        "--fps", "1", "--end", "2", "--quiet",
-    )  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    opts = ["--gallery", str(shared_data / "gallery"), "--dataset", name, "--fps", "1", "--end", "2", "--quiet"]
+    if command == "annotate":
+        cmd = speakerid_command("annotate", str(hamilton), str(street), *opts, "--json", str(out))
+    else:
+        made = subprocess.run(["python", "-c", MAKE_DATASET, name, str(hamilton), str(street)], env=env, timeout=300)
+        assert made.returncode == 0
+        cmd = speakerid_command("label", *opts)
+    proc = subprocess.Popen(
+        cmd, env={**env, **stop_env("sink-written")}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
     def first_written(proc) -> None:
         wait_stopped(proc)  # frozen right after the first video was written
@@ -210,11 +224,11 @@ def test_database_lost_after_the_first_video_keeps_the_rest(tmp_path, hamilton, 
     stderr, errors = lose_database(proc, mongo, first_written, resume)
     assert proc.returncode == 2 and len(errors) == 1 and "Traceback" not in stderr, stderr[-3000:]
     assert f"speakerid flush --dataset {name}" in errors[0] and "1 result(s) kept" in errors[0]
-    assert len(json.loads(out.read_text())) == 2
+    assert command == "label" or len(json.loads(out.read_text())) == 2
     assert len(list(spool_dir(name).glob("*.json"))) == 1
     mongo.start()
     try:
-        done = cli("flush", "--dataset", name, env={k: v for k, v in env.items() if k != "SPEAKERID_STOP_AT"})
+        done = cli("flush", "--dataset", name, env=env)
         assert done.returncode == 0 and "wrote 1 spooled result(s)" in done.stdout, done.stderr[-2000:]
         db = mongo.client().fiftyone
         doc = db.datasets.find_one({"name": name})
