@@ -66,6 +66,8 @@ class AnnotateSettings:
             _int_at_least("every", self.every, 1)
         elif self.fps is not None:
             _positive("fps", self.fps)
+            if self.fps > MAX_FPS:  # above a video's own rate every frame is analysed anyway
+                raise SettingsError("fps", f"must be at most {MAX_FPS:g} frames per second, got {self.fps:g}")
         for name in ("start", "end"):
             value = getattr(self, name)
             if value is not None:
@@ -113,6 +115,9 @@ class AnnotateSettings:
             st = Path(self.face_model).stat()
             key["face_model"] = [str(Path(self.face_model).resolve()), st.st_size, st.st_mtime_ns]
         return json.dumps(key, sort_keys=True)
+
+
+MAX_FPS = 1000.0
 
 
 def _finite(name: str, value: Any) -> None:

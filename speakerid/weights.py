@@ -18,10 +18,9 @@ import hashlib
 import importlib.util
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from speakerid.cache import atomic_write_bytes, cache_dir
+from speakerid.cache import atomic_write_bytes, cache_dir, content_sha256
 from speakerid.errors import ModelUnavailableError
 
 TORCH_HUB = "torch-hub"  # Download.folder: facenet-pytorch's checkpoint folder, $TORCH_HOME/checkpoints
@@ -129,28 +128,12 @@ class Weights:
                 download(f.source.url, path, f.sha256, self.name)
             if not path.is_file():
                 raise ModelUnavailableError(f"{path}: {self.name} weights not found ({f.source})")
-            stat = path.stat()
-            if _file_sha256(str(path), stat.st_size, stat.st_mtime_ns) != f.sha256:
+            if content_sha256(path) != f.sha256:
                 raise ModelUnavailableError(
                     f"{path}: not the expected {self.name} file (sha256 should be {f.sha256[:12]}...)"
                 )
             out.append(path)
         return out
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex sha256 of a file, read in blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-@lru_cache(maxsize=64)
-def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
-    """``file_sha256`` once per process for an unchanged file (size and mtime in the key)."""
-    return file_sha256(path)
 
 
 def download(url: str, dest: Path, sha256: str, name: str) -> Path:

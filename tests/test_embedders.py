@@ -13,13 +13,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from speakerid.cache import file_sha256
 from speakerid.errors import ModelUnavailableError, SpeakeridError
 from speakerid.faces import facenet_convert
 from speakerid.faces.detect import main_face
 from speakerid.faces.embedders import available_embedders, get_embedder
 from speakerid.faces.mtcnn import MTCNNDetector
 from speakerid.io.images import load_rgb
-from speakerid.weights import TORCH_HUB, Download, file_sha256
+from speakerid.weights import TORCH_HUB, Download
 
 PEOPLE = ["obama", "biden", "paul_allen", "steve_wozniak", "guido_van_rossum", "amy", "sheldon"]
 

@@ -102,6 +102,21 @@ class PrivateMongo:
         return MongoClient(self.uri)
 
 
+def lose_database(proc, mongo: PrivateMongo, wait_for, then=lambda proc: None) -> tuple[str, list[str]]:
+    """Kill ``mongo`` once ``wait_for(proc)`` returns, ``then(proc)``, and let the run end:
+    (its stderr, its error lines)."""
+    try:
+        wait_for(proc)
+        mongo.stop()
+        then(proc)
+        _, stderr = proc.communicate(timeout=900)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        mongo.stop()
+    return stderr, [ln for ln in stderr.splitlines() if ln.startswith("speakerid: error:")]
+
+
 @pytest.mark.slow
 def test_database_lost_at_write_time_keeps_results_and_flush_writes_them(tmp_path, hamilton, shared_data):
     from speakerid.labels.spool import spool_dir
@@ -130,7 +145,8 @@ def test_database_lost_at_write_time_keeps_results_and_flush_writes_them(tmp_pat
         "--quiet",
     )
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+
+    def connected(proc) -> None:
         # watch the database: once `annotate` has connected (FiftyOne registers its config document),
         # the pre-work check has passed and the analysis runs: the database dies now.
         client = mongo.client()
@@ -139,13 +155,8 @@ def test_database_lost_at_write_time_keeps_results_and_flush_writes_them(tmp_pat
             assert time.monotonic() < deadline
             time.sleep(0.05)
         client.close()
-        mongo.stop()
-        stdout, stderr = proc.communicate(timeout=900)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        mongo.stop()
-    errors = [ln for ln in stderr.splitlines() if ln.startswith("speakerid: error:")]
+
+    stderr, errors = lose_database(proc, mongo, connected)
     assert proc.returncode == 2 and len(errors) == 1, stderr[-3000:]
     assert f"dataset {name!r}" in errors[0] and f"speakerid flush --dataset {name}" in errors[0]
     assert str(spool_dir(name)) in errors[0] and len(list(spool_dir(name).glob("*.json"))) == 1
@@ -164,6 +175,64 @@ def test_database_lost_at_write_time_keeps_results_and_flush_writes_them(tmp_pat
         assert samples.count_documents({}) == 1 and sample["filepath"] == str(hamilton.resolve())
         assert "speakerid_pending" not in sample and sample["speaker_segments"] is not None
         assert db[doc["frame_collection_name"]].count_documents({"_sample_id": sample["_id"]}) == frames
+    finally:
+        mongo.stop()
+        shutil.rmtree(spool_dir(name), ignore_errors=True)
+
+
+MAKE_DATASET = """
+import sys
+import fiftyone as fo
+ds = fo.Dataset(sys.argv[1], persistent=True)
+ds.add_samples([fo.Sample(filepath=p) for p in sys.argv[2:]])
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["annotate", "label"])
+def test_database_lost_after_the_first_video_keeps_the_rest(tmp_path, hamilton, street, shared_data, command):
+    """Issue 21 item 2: the database dies once the first of two videos is written (the run is
+    frozen right after that write): the second result goes to the spool, the run ends with the
+    `speakerid flush` line (no traceback), and `annotate --json` describes both videos."""
+    from kill_data import resume, stop_env, wait_stopped
+
+    from speakerid.labels.spool import spool_dir
+
+    mongo = PrivateMongo(tmp_path / "db")
+    mongo.start()
+    db_env = {"FIFTYONE_DATABASE_URI": mongo.uri, "FIFTYONE_DATABASE_NAME": "fiftyone"}
+    env = {**os.environ, **db_env}
+    name = f"test-lost2-{uuid.uuid4().hex[:6]}"
+    out = tmp_path / "out.json"
+    out.write_text('"stale"')
+    opts = ["--gallery", str(shared_data / "gallery"), "--dataset", name, "--fps", "1", "--end", "2", "--quiet"]
+    if command == "annotate":
+        cmd = speakerid_command("annotate", str(hamilton), str(street), *opts, "--json", str(out))
+    else:
+        made = subprocess.run(["python", "-c", MAKE_DATASET, name, str(hamilton), str(street)], env=env, timeout=300)
+        assert made.returncode == 0
+        cmd = speakerid_command("label", *opts)
+    proc = subprocess.Popen(
+        cmd, env={**env, **stop_env("sink-written")}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+    def first_written(proc) -> None:
+        wait_stopped(proc)  # frozen right after the first video was written
+        with mongo.client() as client:  # on disk: the crash below must not take the write with it
+            client.admin.command("fsync")
+
+    stderr, errors = lose_database(proc, mongo, first_written, resume)
+    assert proc.returncode == 2 and len(errors) == 1 and "Traceback" not in stderr, stderr[-3000:]
+    assert f"speakerid flush --dataset {name}" in errors[0] and "1 result(s) kept" in errors[0]
+    assert command == "label" or len(json.loads(out.read_text())) == 2
+    assert len(list(spool_dir(name).glob("*.json"))) == 1
+    mongo.start()
+    try:
+        done = cli("flush", "--dataset", name, env=env)
+        assert done.returncode == 0 and "wrote 1 spooled result(s)" in done.stdout, done.stderr[-2000:]
+        db = mongo.client().fiftyone
+        doc = db.datasets.find_one({"name": name})
+        assert db[doc["sample_collection_name"]].count_documents({"speaker_segments": {"$ne": None}}) == 2
     finally:
         mongo.stop()
         shutil.rmtree(spool_dir(name), ignore_errors=True)

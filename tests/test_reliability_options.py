@@ -21,6 +21,7 @@ BAD = {
     "fps_negative": (dict(fps=-5.0), "fps"),
     "fps_nan": (dict(fps=math.nan), "fps"),
     "fps_inf": (dict(fps=math.inf), "fps"),
+    "fps_huge": (dict(fps=1e308), "fps"),  # issue 21 item 9: crashed mid-analysis
     "every_zero": (dict(every=0), "every"),
     "start_after_end": (dict(start=3.0, end=2.0), "end"),
     "start_equals_end": (dict(start=2.0, end=2.0), "end"),
@@ -226,3 +227,31 @@ def test_model_cache_key_covers_what_load_models_reads(tmp_path):
     before = with_model.model_key()
     model.write_bytes(b"weights v2, retrained in place")
     assert with_model.model_key() != before
+
+
+@pytest.mark.slow
+def test_a_dataset_that_cannot_take_the_results_is_refused_before_the_analysis(tmp_path, hamilton, capsys):
+    """Issue 21 item 7: a name whose URL form clashes with an existing dataset's, and an existing
+    image dataset, are one line and exit 2 before any model loads (not a traceback after it)."""
+    import uuid
+
+    import fiftyone as fo
+
+    tag = uuid.uuid4().hex[:6]
+    gallery = tmp_path / "g.sid"
+    make_gallery().save(gallery)
+    images = fo.Dataset(f"test-images-{tag}")
+    images.add_sample(fo.Sample(filepath=str(tmp_path / "x.jpg")))
+    clash = fo.Dataset(f"test-clash {tag}")
+    try:
+        for name, why in ((f"test-clash.{tag}", f"clashes with the existing dataset {clash.name!r}"),
+                          (images.name, "holds image samples, not videos")):  # fmt: skip
+            out = tmp_path / f"{name}.json"
+            code = main(["annotate", str(hamilton), "--gallery", str(gallery), "--dataset", name, "--json", str(out)])
+            err = capsys.readouterr().err
+            assert code == 2 and why in err and "Traceback" not in err, err[-2000:]
+            assert "research use only" not in err and not out.exists()  # no model was loaded
+            assert not fo.dataset_exists(name) or name == images.name
+    finally:
+        images.delete()
+        clash.delete()

@@ -89,7 +89,7 @@ def _stage(ds, docs: LabelDocs, phase: str, lease_s: float = replace.LEASE_S):
     """Lay down what a writer killed after staging (``phase`` stage) or after publishing (swap)
     leaves: staged frames under a staging id and a marker (for swap, with the final update)."""
     samples, frames = ds._sample_collection, ds._frame_collection
-    sid, staging, stamp = ObjectId(ds.first().id), ObjectId(), replace._now()
+    sid, staging, stamp = ObjectId(ds.first().id), ObjectId(), replace.utc_now()
     frames.insert_many(
         [
             {**d, "_sample_id": staging, "_dataset_id": ds._doc.id, "created_at": stamp, "last_modified_at": stamp}
@@ -144,3 +144,18 @@ def test_next_write_takes_over_a_dead_claim(labelled, hamilton):
     assert state(ds) == {"segments": ["dave"], "frames": {n: (["dave"], "dave") for n in range(2, 20, 2)}}
     staged = ds._frame_collection.count_documents({"_sample_id": {"$ne": ObjectId(ds.first().id)}})
     assert staged == 0 and ds.count(PENDING) == 0
+
+
+def test_a_write_stamps_later_than_every_frame_whatever_the_clock(labelled, hamilton):
+    """A frame stamped an hour ahead (another machine's clock): the next write still stamps its
+    frames later, so its own delete step (older than its stamp) removes every old frame, and a
+    stale step of an earlier write can never reach the new ones."""
+    ds, _ = labelled
+    sid = ObjectId(ds.first().id)
+    ahead = replace.utc_now() + timedelta(hours=1)
+    ds._frame_collection.update_many({"_sample_id": sid}, {"$set": {"created_at": ahead}})
+    write_label_docs(ds, docs_for(str(hamilton), ["carol"], range(1, 41, 4)))
+    stamps = {d["created_at"] for d in ds._frame_collection.find({"_sample_id": sid})}
+    assert len(stamps) == 1 and stamps.pop() > ahead
+    assert ds.first()[replace.WRITTEN] > ahead
+    assert state(ds) == {"segments": ["carol"], "frames": {n: (["carol"], "carol") for n in range(1, 41, 4)}}

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from speakerid.cache import file_sha256
 from speakerid.cli.main import main
 from speakerid.errors import ModelUnavailableError
-from speakerid.weights import WEIGHTS, Download, Weights, WeightsFile, download, file_sha256
+from speakerid.weights import WEIGHTS, Download, Weights, WeightsFile, download
 
 pytestmark = pytest.mark.timeout(60)
 

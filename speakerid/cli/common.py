@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -129,3 +130,8 @@ def check_writable(path: str | Path) -> None:
         os.unlink(probe)
     except OSError as exc:
         raise SpeakeridError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr (the work goes on)."""
+    print(f"speakerid: warning: {message}", file=sys.stderr)

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from speakerid.cache import atomic_write_bytes, cache_dir
+from speakerid.cache import atomic_write_bytes, cache_dir, content_sha256, entry_ok
 from speakerid.errors import ModelUnavailableError
-from speakerid.weights import FACENET_CASIA, file_sha256
+from speakerid.weights import FACENET_CASIA
 
 if TYPE_CHECKING:
     import torch
@@ -196,7 +196,7 @@ def casia_weights() -> tuple[Path, str]:
         meta.get("converter") == CONVERTER_VERSION
         and out.exists()
         and source_sha in (None, meta.get("source_sha256"))
-        and file_sha256(out) == meta.get("sha256")
+        and content_sha256(out) == meta.get("sha256")
     ):
         return out, meta["source_sha256"]
     if source_sha is None:
@@ -214,6 +214,25 @@ def casia_weights() -> tuple[Path, str]:
     }
     atomic_write_bytes(out.with_suffix(".json"), json.dumps(meta, indent=1).encode())
     return out, source_sha
+
+
+def cache_state() -> str:
+    """What ``speakerid models`` says of the cached conversion and its ONNX export: '' when
+    both are there and hash to what was recorded, else what will happen on next use."""
+    from speakerid.faces.onnx_export import onnx_origin
+
+    out = cached_weights()
+    if not out.exists():
+        return "not converted yet (done once, on first use)"
+    meta = _read_sidecar(out.with_suffix(".json"))
+    if meta.get("converter") != CONVERTER_VERSION or content_sha256(out) != meta.get("sha256"):
+        return f"cached {out.name} damaged or stale: converted again on next use"
+    onnx = out.with_suffix(".onnx")
+    if not onnx.exists():
+        return "ONNX not exported yet (done once, on first use)"
+    if not entry_ok(onnx, onnx_origin(out)):
+        return f"cached {onnx.name} damaged or stale: exported again on next use"
+    return ""
 
 
 def _read_sidecar(path: Path) -> dict:

@@ -8,43 +8,41 @@ Run as ``python -m speakerid.faces.onnx_export WEIGHTS.safetensors OUT.onnx``.
 
 from __future__ import annotations
 
-import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
 
-from speakerid.cache import atomic_write_bytes
+from speakerid.cache import atomic_write_bytes, content_sha256, entry_ok, record_entry
 from speakerid.errors import ModelUnavailableError
 
 EXPORTER_VERSION = 1
+log = logging.getLogger(__name__)
 INPUT_SIZE = 160
 
 
 def onnx_path_for(weights: Path) -> Path:
-    """The cached ONNX file of ``weights``, exported in a child process when missing or stale."""
+    """The cached ONNX file of ``weights``, exported in a child process when missing, stale or
+    damaged (its content hash is checked on every use, like every cache entry)."""
     out = weights.with_suffix(".onnx")
-    sidecar = out.with_suffix(".onnx.json")
-    stat = weights.stat()
-    stamp = {"exporter": EXPORTER_VERSION, "weights_size": stat.st_size, "weights_mtime_ns": stat.st_mtime_ns}
-    try:
-        meta = json.loads(sidecar.read_text())
-    except (OSError, ValueError):
-        meta = {}
-    if (
-        isinstance(meta, dict)
-        and out.is_file()
-        and {k: meta.get(k) for k in stamp} == stamp
-        and out.stat().st_size == meta.get("size")
-    ):
+    origin = onnx_origin(weights)
+    if entry_ok(out, origin):
         return out
+    if out.exists():
+        log.warning("%s: cached ONNX export stale or damaged (content hash differs): exporting it again", out)
     proc = subprocess.run(
         [sys.executable, "-m", "speakerid.faces.onnx_export", str(weights), str(out)], capture_output=True, text=True
     )
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise ModelUnavailableError(f"{weights}: ONNX export failed ({last})")
-    atomic_write_bytes(sidecar, json.dumps({**stamp, "size": out.stat().st_size}).encode())
+    record_entry(out, origin)
     return out
+
+
+def onnx_origin(weights: Path) -> dict:
+    """What an ONNX export is made from: the exporter version and the weights' content."""
+    return {"exporter": EXPORTER_VERSION, "weights_sha256": content_sha256(weights)}
 
 
 def export(weights: Path, out: Path) -> None:

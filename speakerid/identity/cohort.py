@@ -189,8 +189,15 @@ def compatible_cohort(cohort: Cohort, embedder: str, version: str, where: str = 
 def shipped_cohort(embedder: str, version: str) -> Cohort | None:
     """The shipped cohort for this exact embedder version, or None (logged) when there is none."""
     entry = COHORTS.get(embedder)
-    if entry is None or not entry.available():
+    if entry is None:
         log.info("no score-normalisation cohort for embedder %s: using the gallery's own calibration", embedder)
+        return None
+    if not entry.available():  # shipped with speakerid, yet gone: say so, never fall back silently
+        log.warning(
+            "%s: score-normalisation cohort missing (reinstall speakerid): open-set decisions use the "
+            "gallery's own calibration",
+            entry.locate(),
+        )
         return None
     path = entry.path()  # checked against the registry's sha256 (rebuilt cohorts: update speakerid/weights.py)
     return compatible_cohort(Cohort.load(path), embedder, version, str(path))

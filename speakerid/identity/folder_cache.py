@@ -60,12 +60,21 @@ def enrol_folder_cached(folder: Path, detector: Detector, embedder: Embedder) ->
     if path.is_file() and rejected_path.is_file():
         try:
             gallery = Gallery.load(path)
-            rejected = [tuple(r) for r in json.loads(rejected_path.read_text())]
+            rejected = _rejected(json.loads(rejected_path.read_text()))
             log.debug("%s: enrolment unchanged, reusing %s", folder, path)
             return gallery, rejected
-        except (GalleryError, ValueError, TypeError) as exc:  # a damaged cache entry: enrol again
+        except (GalleryError, ValueError, TypeError, RecursionError) as exc:  # a damaged cache entry: enrol again
             log.debug("%s: cached enrolment unusable (%s), enrolling again", path, exc)
     gallery, report = enroll_folder(folder, detector, embedder)
     atomic_write_bytes(rejected_path, json.dumps(report.rejected).encode())
     gallery.save(path)
     return gallery, list(report.rejected)
+
+
+def _rejected(stored: object) -> list[tuple[str, str]]:
+    """The cached (image, reason) pairs; ValueError unless that is exactly what was stored."""
+    if not isinstance(stored, list) or not all(
+        isinstance(r, list) and len(r) == 2 and all(isinstance(v, str) for v in r) for r in stored
+    ):
+        raise ValueError("rejected.json is not a list of [image, reason] pairs")
+    return [(image, reason) for image, reason in stored]

@@ -50,6 +50,7 @@ class Gallery:
     # One small face crop per person (name -> (S,S,3) uint8 RGB), what the App shows: a gallery
     # must show its people wherever it is opened, not depend on photos at enrolment paths.
     thumbnails: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
+    origin: str = field(default="", compare=False, repr=False)  # the file it was loaded from, for errors
     # Not stored: the cohort that normalises scores (default: the one shipped for this embedder)
     # and the open-set rule built from it, rebuilt whenever the references change.
     _cohort: Cohort | None | str = field(default=SHIPPED, init=False, repr=False, compare=False)
@@ -190,14 +191,15 @@ class Gallery:
     def check_embedder(self, name: str, version: str | None = None) -> None:
         """Refuse to compare embeddings from different networks (``version`` None: by name only,
         which needs no loaded model)."""
+        where = f"{self.origin}: " if self.origin else ""
         if name != self.embedder:
             raise GalleryError(
-                f"gallery was made with embedder {self.embedder} {self.embedder_version}, "
+                f"{where}gallery was made with embedder {self.embedder} {self.embedder_version}, "
                 f"not {name}: choose --embedder {self.embedder} or re-enroll"
             )
         if version not in (None, self.embedder_version):
             raise GalleryError(
-                f"gallery was made with {self.embedder} {self.embedder_version}; this speakerid's "
+                f"{where}gallery was made with {self.embedder} {self.embedder_version}; this speakerid's "
                 f"{name} is {version}: re-enroll the gallery (speakerid enroll)"
             )
 
@@ -246,4 +248,5 @@ class Gallery:
             threshold_override=meta.get("threshold_override"),
             classifier=meta.get("classifier", "centroid"),
             thumbnails=thumbnails,
+            origin=str(path),
         )

@@ -79,6 +79,8 @@ def read(
         meta = json.loads(raw_meta.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise GalleryError(f"{path}: {META} is not valid JSON") from None
+    except RecursionError:
+        raise GalleryError(f"{path}: {META} is nested too deeply to be a gallery") from None
     if not isinstance(meta, dict):
         raise GalleryError(f"{path}: {META} must hold a JSON object, not {type(meta).__name__}")
     problem = _format_problem(meta) or _checksum_problem(meta, raw_arrays)
@@ -106,10 +108,12 @@ def _members(path: Path) -> tuple[bytes, bytes, bytes | None]:
                     if name == THUMBS:
                         continue
                     raise GalleryError(f"{path}: not a speakerid gallery (no {name} inside)")
+                if infos[name].flag_bits & 0x1:
+                    raise GalleryError(f"{path}: {name} is encrypted (speakerid galleries never are)")
                 if infos[name].file_size > MAX_MEMBER_BYTES:
                     raise GalleryError(f"{path}: {name} is implausibly large ({infos[name].file_size} bytes)")
             return zf.read(META), zf.read(ARRAYS), zf.read(THUMBS) if THUMBS in infos else None
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
         why = "damaged archive" if not isinstance(exc, zipfile.BadZipFile) or "CRC" in str(exc) else "not a zip archive"
         raise GalleryError(f"{path}: not a readable speakerid gallery ({why}: {_first_line(exc)})") from None
 

@@ -7,12 +7,16 @@ shrunk the same way wherever it enters speakerid.
 
 from __future__ import annotations
 
+import logging
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from speakerid.errors import GalleryError
+
+log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
@@ -32,12 +36,27 @@ def person_folders(folder: Path) -> dict[str, list[Path]]:
         raise GalleryError(f"{folder}: gallery folder not found")
     people = {}
     for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        imgs = sorted(p for p in sub.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        imgs = sorted(p for p in sub.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and _regular_file(p))
         if imgs:
             people[sub.name] = imgs
     if not people:
         raise GalleryError(f"{folder}: no <person>/<image> sub-folders with images")
     return people
+
+
+def _regular_file(path: Path) -> bool:
+    """A photo to read: a regular file (a folder named x.jpg, a dangling link or a FIFO, which
+    would block the read forever, are skipped with one logged line naming them)."""
+    if path.is_file():
+        return True
+    _say_skipped(str(path))
+    return False
+
+
+@lru_cache(maxsize=256)
+def _say_skipped(path: str) -> None:
+    """Once per process, however many times the folder is listed."""
+    log.warning("%s: not a regular image file, skipped", path)
 
 
 def fit_within(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:

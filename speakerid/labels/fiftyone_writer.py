@@ -133,10 +133,15 @@ def write_video_result(
 
 
 def write_label_docs(
-    dataset: Any, docs: LabelDocs, sample_id: str | None = None, extra: dict[str, Any] | None = None
+    dataset: Any,
+    docs: LabelDocs,
+    sample_id: str | None = None,
+    extra: dict[str, Any] | None = None,
+    made_at: datetime | None = None,
 ) -> Any:
     """Store prepared ``docs`` on sample ``sample_id`` (else the sample of ``docs.filepath``);
-    returns the saved sample (see ``write_video_result``)."""
+    returns the saved sample (see ``write_video_result``). ``made_at``: when the labels were made;
+    labels the sample got later are kept (``labels.replace.Superseded``)."""
     import fiftyone as fo
     from bson import ObjectId
 
@@ -159,7 +164,7 @@ def write_label_docs(
         # frame numbers on the App's clock run past the decoded-frame count when the video starts
         # late; FiftyOne's frame views stop at total_frame_count, so it counts App frames
         fields["metadata"] = {**meta, "total_frame_count": last}
-    replace_labels(dataset, sample_id, fields, docs.frames, owned=(FACES, SPEAKER), extra=extra)
+    replace_labels(dataset, sample_id, fields, docs.frames, owned=(FACES, SPEAKER), extra=extra, made_at=made_at)
     dataset.reload()  # the schema may have grown in another process meanwhile
     sample = dataset[sample_id]
     sample.reload(hard=True)

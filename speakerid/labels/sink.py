@@ -7,11 +7,14 @@ dead server), and ``retry_hint`` tells the user how the kept results get written
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from speakerid.labels.database import is_database_failure
 from speakerid.labels.fiftyone_writer import LabelDocs, get_or_create_dataset, write_label_docs
+from speakerid.labels.replace import utc_now
 from speakerid.labels.spool import spool, spool_dir
+from speakerid.stop_points import stop_point
 
 
 class ResultSink:
@@ -26,15 +29,17 @@ class ResultSink:
     def write(self, docs: LabelDocs, sample_id: str | None = None, extra: dict[str, Any] | None = None) -> Any | None:
         """Store ``docs`` on sample ``sample_id`` (else the sample of ``docs.filepath``); returns
         the sample, or None when they went to the spool instead."""
+        made_at = utc_now()
         if self.failure is None:
             try:
                 self.dataset = self.dataset or get_or_create_dataset(self.name)
                 saved = write_label_docs(self.dataset, docs, sample_id, extra)
                 self.written += 1
+                stop_point("sink-written")
                 return saved
             except Exception as exc:
                 self._give_up(exc)
-        spool(self.name, docs, sample_id, extra)
+        spool(self.name, docs, sample_id, extra, made_at)
         self.spooled += 1
         return None
 
@@ -50,6 +55,15 @@ class ResultSink:
             except Exception as exc:
                 self._give_up(exc)
 
+    def attempt(self, action: Callable[[], Any]) -> None:
+        """Run a database ``action`` that is not a result (e.g. recording the gallery used):
+        skipped once the database failed, and a failure now switches to the hint, no traceback."""
+        if self.failure is None:
+            try:
+                action()
+            except Exception as exc:
+                self._give_up(exc)
+
     def _give_up(self, exc: Exception) -> None:
         """Switch to the spool on a database failure; anything else is a real error."""
         if not is_database_failure(exc):
@@ -58,6 +72,11 @@ class ResultSink:
 
     def retry_hint(self) -> str:
         """One line: what failed, where the results are, and the command that writes them."""
+        if not self.spooled:
+            return (
+                f"FiftyOne database failed after the results were written to dataset {self.name!r} "
+                f"({self.failure}): the gallery used was not recorded on it for the App"
+            )
         return (
             f"FiftyOne database failed while writing to dataset {self.name!r} ({self.failure}); "
             f"{self.spooled} result(s) kept in {spool_dir(self.name)}: run `speakerid flush --dataset "

@@ -77,12 +77,12 @@ def run(args: argparse.Namespace) -> int:
             results.append(result)
             if sink is not None:
                 sink.write(label_docs(result))
+    if args.json:  # always describes this run: no result is an empty list, never a stale file
+        write_json(args.json, results)
     if sink is not None and sink.written:  # the App's panel and forms open this gallery
         from speakerid.review.gallery_link import remember_gallery
 
-        remember_gallery(sink.dataset, gallery, args.gallery)
-    if args.json:  # always describes this run: no result is an empty list, never a stale file
-        write_json(args.json, results)
+        sink.attempt(lambda: remember_gallery(sink.dataset, gallery, args.gallery))
     if not args.quiet:
         _summary(results, args, sink)
     if sink is not None and sink.failure:
@@ -111,18 +111,28 @@ def _probe_all(videos: list[Path], backend: str, failed: list[str]) -> list[tupl
 
 
 def _open_sink(name: str, quiet: bool):
-    """Check the database now (seconds, not after the analysis) and write what an earlier run
-    kept in the spool while the database was down."""
+    """Check the database and the dataset now (seconds, not after the analysis), finish the
+    writes a killed process left on any of its samples, and write what an earlier run kept in
+    the spool while the database was down."""
+    import fiftyone as fo
+
+    from speakerid.cli.common import warn
     from speakerid.labels import spool
     from speakerid.labels.database import check_database
     from speakerid.labels.fiftyone_writer import get_or_create_dataset
+    from speakerid.labels.replace import finish_pending
     from speakerid.labels.sink import ResultSink
+    from speakerid.labels.target import check_target
 
     check_database()
+    check_target(name)
     sink = ResultSink(name)
-    if spool.spooled(name):
+    if fo.dataset_exists(name):
         sink.dataset = get_or_create_dataset(name)
-        n = spool.flush(sink.dataset)
+        finish_pending(sink.dataset)
+    if spool.spooled(name):
+        sink.dataset = sink.dataset or get_or_create_dataset(name)
+        n = spool.flush(sink.dataset, warn)
         if n and not quiet:
             console.print(f"wrote {n} result(s) kept from an earlier run to dataset [bold]{name}[/]")
     return sink

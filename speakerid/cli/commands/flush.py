@@ -20,6 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from speakerid.cli.common import warn
     from speakerid.labels import spool
     from speakerid.labels.database import check_database
     from speakerid.labels.fiftyone_writer import get_or_create_dataset
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"nothing spooled for dataset {args.dataset!r} (in {spool.spool_dir(args.dataset)})")
         return 0
     check_database()
-    written = spool.flush(get_or_create_dataset(args.dataset))
+    written = spool.flush(get_or_create_dataset(args.dataset), warn)
     print(f"wrote {written} spooled result(s) to dataset {args.dataset!r}")
     if spool.spooled(args.dataset):
         raise SpeakeridError(f"{len(spool.spooled(args.dataset))} result(s) still in {spool.spool_dir(args.dataset)}")

@@ -72,10 +72,17 @@ def run(args: argparse.Namespace) -> int:
             progress=show,
             address=args.address,
         )
-    if summary.labelled:  # the App's panel and forms open this gallery
+    if summary.labelled and not summary.database_error:  # the App's panel and forms open this gallery
+        from speakerid.labels.database import is_database_failure
         from speakerid.review.gallery_link import remember_gallery
 
-        remember_gallery(collection._dataset, gallery if not isinstance(gallery, str) else None, args.gallery)
+        try:
+            remember_gallery(collection._dataset, gallery if not isinstance(gallery, str) else None, args.gallery)
+        except Exception as exc:
+            if not is_database_failure(exc):
+                raise
+            why = exc.__class__.__name__
+            summary.database_error = f"FiftyOne database failed after the results were written ({why})"
     if not args.quiet:
         print_summary(summary)
     else:

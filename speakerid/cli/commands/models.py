@@ -19,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def status(entry) -> tuple[bool, str]:
     """(usable offline, why not): the files are here and are the registered ones."""
     from speakerid.errors import ModelUnavailableError
-    from speakerid.weights import Download
+    from speakerid.weights import FACENET_CASIA, Download
 
     if not entry.available():
         source = entry.files[0].source
@@ -28,6 +28,11 @@ def status(entry) -> tuple[bool, str]:
         entry.paths()
     except ModelUnavailableError:
         return False, "a different file is installed"
+    if entry is FACENET_CASIA:  # what annotation runs is the cached conversion: hash-checked too
+        from speakerid.faces.facenet_convert import cache_state
+
+        if state := cache_state():
+            return True, state
     return True, ""
 
 
@@ -48,7 +53,13 @@ def run(args: argparse.Namespace) -> int:
         ok, why = status(entry)
         licence = f"[bold red]{entry.licence}[/]" if entry.research_only else entry.licence
         name = f"{entry.name} *" if entry.default else entry.name
-        row = [name, entry.used_for, licence, "yes" if ok else f"no: {why}", str(entry.locate())]
+        row = [
+            name,
+            entry.used_for,
+            licence,
+            ("yes" if not why else f"yes; {why}") if ok else f"no: {why}",
+            str(entry.locate()),
+        ]
         table.add_row(*row, *([entry.transform] if args.inputs else []))
         if entry.research_only and entry.default:
             research.append(entry.name)

@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from speakerid.cache import cache_dir, entry_ok, file_sha256, record_entry
 from speakerid.errors import ModelUnavailableError
 from speakerid.faces.align import align
 from speakerid.faces.detect import Face
 from speakerid.faces.embedders.base import Embedder
 from speakerid.faces.facenet_convert import casia_weights
 from speakerid.faces.onnx_export import onnx_path_for
-from speakerid.weights import FACENET_VGGFACE2, download, file_sha256
+from speakerid.weights import FACENET_VGGFACE2, download
 
 if TYPE_CHECKING:
     import torch
@@ -107,15 +108,14 @@ def vggface2_path() -> Path:
 def load_vggface2(device: str = "cpu") -> FaceNetEmbedder:
     """facenet-pytorch's VGGFace2 weights from the torch hub cache, downloaded there (hash-checked)
     if missing. A checkpoint placed there by hand is used too: its own sha256 is in the version."""
-    from speakerid.cache import cache_dir
-
     path = vggface2_path()
     if not path.exists():
         download(FACENET_VGGFACE2.files[0].source.url, path, FACENET_VGGFACE2.sha256, "facenet-vggface2")
     sha = file_sha256(path)
     weights = cache_dir("weights") / f"facenet-20180402-114759-vggface2-{sha[:12]}.safetensors"
-    if not weights.exists():
+    if not entry_ok(weights, {"source_sha256": sha}):  # missing or damaged: converted again
         _to_safetensors(path, weights)
+        record_entry(weights, {"source_sha256": sha})
     return FaceNetEmbedder("facenet-vggface2", weights, f"20180402-114759-vggface2+{sha[:12]}", VGGFACE2_LICENCE)
 
 
