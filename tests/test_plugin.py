@@ -22,6 +22,7 @@ OPERATORS = {
     "review_low_confidence",
     "apply_review",
     "search_by_text",
+    "compute_video_embeddings",
     "explain_face",
     "cluster_unknowns",
     "name_cluster",
@@ -31,6 +32,7 @@ OPERATORS = {
 PLACEMENTS = {
     "annotate_videos": "samples-grid-actions",
     "search_by_text": "samples-grid-secondary-actions",
+    "compute_video_embeddings": "samples-grid-secondary-actions",
     "cluster_unknowns": "samples-grid-secondary-actions",
     "index_faces": "samples-grid-secondary-actions",
     "enroll_speakers": "samples-viewer-actions",
