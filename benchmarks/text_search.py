@@ -1,0 +1,170 @@
+"""Text search quality on every public clip: names only, zero-shot concepts, both, Video2Vec.
+
+    python benchmarks/text_search.py [--video2vec]
+
+Items are the rows of ../shared/data/videos*/segments.csv (22 shots of 10 videos); queries and
+relevance judgements are ``benchmarks/text_search_queries.json``, written before any ranking was
+run. The names evidence is the hand annotation's gallery people (what a perfect core would
+identify: an upper bound for names). Concept vectors are computed here exactly as
+``embed-videos`` computes them (``speakerid.video.concepts``). Items a mode cannot score (no
+evidence) are ranked last, tied. Prints precision@1/@3 and mAP per query kind and mode, the
+CPU cost of the concept embeddings per minute of video, and with ``--video2vec`` a Video2Vec
+model trained on part of the labels and queried with the held-out words.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parent.parent / "shared" / "data"
+QUERIES = HERE / "text_search_queries.json"
+MODES = {"names only": ("name",), "concepts only": ("concepts",), "combined": ("name", "concepts", "video2vec")}
+
+
+def load_items() -> tuple[list[dict], list[dict]]:
+    spec = json.loads(QUERIES.read_text())
+    rows = {}
+    for folder in ("videos", "videos_dev"):
+        for r in csv.DictReader(open(DATA / folder / "segments.csv", newline="")):
+            rows[f"{folder}/{r['video']}:{r['first_frame']}-{r['last_frame']}"] = (folder, r)
+    items = []
+    for it in spec["items"]:
+        folder, r = rows[it["id"]]
+        path = str(DATA / folder / r["video"])
+        items.append({**it, "path": path, "first": int(r["first_frame"]) + 1, "last": int(r["last_frame"]) + 1})
+    assert len(items) == len(rows), "the query file must judge every public clip"
+    return items, spec["queries"]
+
+
+def concept_vectors(items: list[dict]) -> tuple[np.ndarray, list[list[str]], dict]:
+    """ConSE vector + top concepts per item, and the cost (wall and CPU s per minute of video)."""
+    from speakerid.video.clips import num_frames, video_info
+    from speakerid.video.concepts import ConceptModel, span_probs, video_frame_probs
+
+    model = ConceptModel()
+    model.class_vectors, model.net  # noqa: B018  (load once, outside the timing)
+    per_video, wall, cpu, seconds = {}, 0.0, 0.0, 0.0
+    for path in dict.fromkeys(it["path"] for it in items):
+        t0, c0 = time.perf_counter(), time.process_time()
+        per_video[path] = video_frame_probs(model, path)
+        wall += time.perf_counter() - t0
+        cpu += time.process_time() - c0
+        seconds += num_frames(path) / video_info(path).fps
+    vecs, names = [], []
+    for it in items:
+        v, n = model.embed(span_probs(*per_video[it["path"]], it["first"], it["last"]))
+        vecs.append(v)
+        names.append(n)
+    cost = {"video_s": seconds, "wall_per_min": wall / seconds * 60, "cpu_per_min": cpu / seconds * 60}
+    return np.stack(vecs), names, cost
+
+
+def make_items(items: list[dict], concepts: np.ndarray | None, names: list[list[str]], video: np.ndarray | None):
+    from speakerid.video.search import Items
+
+    n = len(items)
+    none = np.full((n, 1), np.nan, np.float32)
+    return Items(
+        [it["id"] for it in items],
+        [it["path"] for it in items],
+        [it["path"] for it in items],
+        [[it["first"], it["last"]] for it in items],
+        [it["names"] for it in items],
+        "clips",
+        None,
+        none if video is None else video,
+        none if concepts is None else concepts,
+        names,
+    )
+
+
+def ranking(items, query: str, kinds: tuple[str, ...]) -> list[str]:
+    """Item ids best first; items without evidence are left out (ranked last, tied, by the metrics)."""
+    from speakerid.video.search import rank_items
+
+    return [h.id for h in rank_items(items, query, None, kinds)]
+
+
+def metrics(order: list[str], all_ids: list[str], relevant: set[str]) -> dict[str, float]:
+    """precision@1/@3 and AP, with the unranked items as one tie at the end (expected values)."""
+    rest = [i for i in all_ids if i not in set(order)]
+    rest_rate = sum(i in relevant for i in rest) / len(rest) if rest else 0.0
+    hits = [float(i in relevant) for i in order] + [rest_rate] * len(rest)
+    out = {f"p@{k}": float(np.mean(hits[:k])) for k in (1, 3)}
+    found, ap = 0.0, 0.0
+    for rank, h in enumerate(hits, 1):  # expected AP: each tied slot holds rest_rate of a relevant item
+        found += h
+        ap += h * found / rank
+    out["ap"] = ap / len(relevant)
+    return out
+
+
+def evaluate(items, queries: list[dict], modes: dict[str, tuple[str, ...]]) -> dict:
+    all_ids = items.ids
+    table = {}
+    for kind in ("free", "name"):
+        qs = [q for q in queries if q["kind"] == kind]
+        for mode, kinds in modes.items():
+            rows = [metrics(ranking(items, q["text"], kinds), all_ids, set(q["relevant"])) for q in qs]
+            table[(kind, mode)] = {m: float(np.mean([r[m] for r in rows])) for m in rows[0]} | {"n": len(qs)}
+    return table
+
+
+def cut_off(items, queries: list[dict]) -> None:
+    """What the user sees with the default cut-off: queries with a match, and how many are right."""
+    from speakerid.video.search import MATCH, rank_items
+
+    for kind in ("free", "name"):
+        qs = [q for q in queries if q["kind"] == kind]
+        shown = [(q, [h for h in rank_items(items, q["text"], None) if h.score >= MATCH]) for q in qs]
+        answered = [(q, hs) for q, hs in shown if hs]
+        right = sum(h.id in q["relevant"] for q, hs in answered for h in hs)
+        total = sum(len(hs) for _, hs in answered)
+        print(
+            f"cut-off {MATCH} ({kind}): {len(answered)}/{len(qs)} queries show results; "
+            f"{right}/{total} results shown are relevant"
+        )
+
+
+def print_table(table: dict, title: str) -> None:
+    print(f"\n{title}")
+    print(f"{'queries':<8} {'mode':<16} {'n':>3} {'P@1':>6} {'P@3':>6} {'mAP':>6}")
+    for (kind, mode), r in table.items():
+        print(f"{kind:<8} {mode:<16} {r['n']:>3} {r['p@1']:>6.3f} {r['p@3']:>6.3f} {r['ap']:>6.3f}")
+
+
+def chance(items: list[dict], queries: list[dict]) -> None:
+    for kind in ("free", "name"):
+        rates = [len(q["relevant"]) / len(items) for q in queries if q["kind"] == kind]
+        print(f"chance mAP ({kind}) ~ {np.mean(rates):.3f} (share of relevant items)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video2vec", action="store_true", help="also train Video2Vec and test held-out words")
+    args = parser.parse_args()
+    items, queries = load_items()
+    concepts, concept_names, cost = concept_vectors(items)
+    print(
+        f"zero-shot concepts: {cost['video_s']:.1f} s of video; {cost['wall_per_min']:.1f} s wall and "
+        f"{cost['cpu_per_min']:.1f} s CPU per minute of video (2 fps, 224 px, 1 thread; shared 2-core box)"
+    )
+    searchable = make_items(items, concepts, concept_names, None)
+    chance(items, queries)
+    print_table(evaluate(searchable, queries, MODES), f"{len(items)} clips, {len(queries)} queries")
+    cut_off(searchable, queries)
+    if args.video2vec:
+        from text_search_video2vec import video2vec_heldout  # benchmarks/ helper, same folder
+
+        video2vec_heldout(items, queries, concepts, concept_names, make_items, evaluate, print_table)
+
+
+if __name__ == "__main__":
+    main()
