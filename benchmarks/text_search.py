@@ -67,7 +67,7 @@ def concept_vectors(items: list[dict]) -> tuple[np.ndarray, list[list[str]], dic
     return np.stack(vecs), names, cost
 
 
-def make_items(items: list[dict], concepts: np.ndarray, names: list[list[str]]):
+def make_items(items: list[dict], concepts: np.ndarray, names: list[list[str]], video: np.ndarray | None = None):
     from speakerid.video.search import Items
 
     n = len(items)
@@ -80,7 +80,7 @@ def make_items(items: list[dict], concepts: np.ndarray, names: list[list[str]]):
         [it["names"] for it in items],
         "clips",
         None,
-        none,
+        none if video is None else video,
         concepts,
         names,
     )
@@ -112,7 +112,7 @@ def evaluate(items, queries: list[dict], modes: dict[str, tuple[str, ...]]) -> d
     table = {}
     for kind in ("free", "name"):
         qs = [q for q in queries if q["kind"] == kind]
-        for mode, kinds in modes.items():
+        for mode, kinds in modes.items() if qs else ():
             rows = [metrics(ranking(items, q["text"], kinds), all_ids, set(q["relevant"])) for q in qs]
             table[(kind, mode)] = {m: float(np.mean([r[m] for r in rows])) for m in rows[0]} | {"n": len(qs)}
     return table
@@ -144,7 +144,8 @@ def print_table(table: dict, title: str) -> None:
 def chance(items: list[dict], queries: list[dict]) -> None:
     for kind in ("free", "name"):
         rates = [len(q["relevant"]) / len(items) for q in queries if q["kind"] == kind]
-        print(f"chance mAP ({kind}) ~ {np.mean(rates):.3f} (share of relevant items)")
+        if rates:
+            print(f"chance mAP ({kind}) ~ {np.mean(rates):.3f} (share of relevant items)")
 
 
 def main() -> None:

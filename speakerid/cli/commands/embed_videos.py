@@ -41,8 +41,9 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[yellow]no field {field!r}: embedding whole videos only")
         field = None
     with LazyBars(args.quiet) as bars:
+        done = []
         if not args.no_concepts:
-            done = embed_concepts(
+            summary = embed_concepts(
                 dataset,
                 field,
                 brain=not args.no_index,
@@ -50,12 +51,7 @@ def run(args: argparse.Namespace) -> int:
                 force=args.force,
                 progress=lambda d, t: bars.update("concepts (videos)", d, t),
             )
-            if not args.quiet:
-                console.print(
-                    f"zero-shot concepts: {done['samples']} videos, {done['clips']} clips "
-                    f"({done['computed']} videos computed now, {done['recipe']}); "
-                    f"indexes: {', '.join(done['brain_keys']) or 'none'}"
-                )
+            done.append(("zero-shot concepts", summary, f"{summary['computed']} videos computed now"))
         if args.model:
             summary = embed_dataset(
                 dataset,
@@ -65,9 +61,10 @@ def run(args: argparse.Namespace) -> int:
                 threads=args.threads,
                 progress=lambda d, t: bars.update("video2vec (windows)", d, t),
             )
-            if not args.quiet:
-                console.print(
-                    f"video2vec: {summary['samples']} videos, {summary['clips']} clips embedded "
-                    f"with {summary['checkpoint']}; indexes: {', '.join(summary['brain_keys']) or 'none'}"
-                )
+            done.append(("video2vec", summary, f"checkpoint {summary['checkpoint']}"))
+    for what, summary, how in done if not args.quiet else ():
+        console.print(
+            f"{what}: {summary['samples']} videos, {summary['clips']} clips ({how}); "
+            f"indexes: {', '.join(summary['brain_keys']) or 'none'}"
+        )
     return 0
