@@ -7,7 +7,7 @@ import pytest
 
 from speakerid.errors import SpeakeridError
 from speakerid.video.evaluate import nearest_text_accuracy, retrieval_metrics
-from speakerid.video.search import MATCH, Items, combine, emb_matrix, raw_scores, strength
+from speakerid.video.search import MATCH, Items, combine, emb_matrix, order_of, raw_scores, strength
 from speakerid.video.text import label_text
 
 pytestmark = pytest.mark.timeout(20)
@@ -55,9 +55,9 @@ def test_an_exact_name_match_stays_first_whatever_the_other_evidence_says():
         "concepts": np.array([0.1, 0.9, 0.95], np.float32),
         "video2vec": np.array([0.29, 1.0, nan], np.float32),  # a weak video score on the name hit
     }
-    score, order = combine(strengths, np.array([True, False, False]))
-    assert order.tolist()[0] == 0 and score[0] == pytest.approx(1.0)  # not dragged down by 0.29
-    assert order.tolist() == [0, 1, 2]  # then by score (1.0 > 0.95)
+    score, key = combine(strengths, np.array([True, False, False]))
+    assert order_of(key, None).tolist()[0] == 0 and score[0] == pytest.approx(1.0)  # not dragged down by 0.29
+    assert order_of(key, None).tolist() == [0, 1, 2]  # then by score (1.0 > 0.95)
 
 
 def test_a_missing_signal_is_no_evidence_not_a_penalty():
@@ -67,9 +67,9 @@ def test_a_missing_signal_is_no_evidence_not_a_penalty():
         "concepts": np.array([nan, 0.3, nan, 0.6], np.float32),
         "video2vec": np.array([nan, nan, nan, 0.2], np.float32),
     }
-    score, order = combine(with_gaps, np.zeros(4, bool))
+    score, key = combine(with_gaps, np.zeros(4, bool))
     assert score[0] == score[1] == pytest.approx(0.8)  # a name alone scores what it scores with a weak extra
-    assert np.isnan(score[2]) and order.tolist()[-1] == 2  # no evidence at all: no score, last
+    assert np.isnan(score[2]) and 2 not in order_of(key, None).tolist()  # no evidence at all: not a hit
     assert score[3] == pytest.approx(0.6)  # the strongest kind, not a mean with the weak one
     only_names, _ = combine(names, np.zeros(4, bool))
     np.testing.assert_allclose(only_names[:2], score[:2])  # adding kinds never lowered a score
@@ -78,22 +78,31 @@ def test_a_missing_signal_is_no_evidence_not_a_penalty():
 def test_a_name_that_does_not_match_counts_only_alone():
     nan = np.nan
     strengths = {"name": np.array([0.45, 0.45, nan], np.float32), "concepts": np.array([0.3, nan, 0.35], np.float32)}
-    score, order = combine(strengths, np.zeros(3, bool))
+    score, key = combine(strengths, np.zeros(3, bool))
     np.testing.assert_allclose(score, [0.3, 0.45, 0.35])  # "someone else" says nothing about the scene
-    assert order.tolist() == [1, 2, 0]
+    assert order_of(key, None).tolist() == [1, 2, 0]
 
 
 def test_ties_go_to_the_item_where_more_kinds_match():
     strengths = {"name": np.array([0.9, 0.9], np.float32), "concepts": np.array([0.2, 0.6], np.float32)}
-    _, order = combine(strengths, np.zeros(2, bool))
-    assert order.tolist() == [1, 0]
+    _, key = combine(strengths, np.zeros(2, bool))
+    assert order_of(key, None).tolist() == [1, 0]
+
+
+def test_the_k_best_are_the_head_of_the_full_order():
+    rng = np.random.default_rng(0)
+    strengths = {"name": rng.choice([np.nan, 0.3, 1.0], 500).astype(np.float32), "concepts": rng.random(500)}
+    _, key = combine(strengths, rng.random(500) < 0.05)
+    full = order_of(key, None)
+    for k in (0, 1, 7, 500, 900):
+        assert order_of(key, k).tolist() == full[:k].tolist()
 
 
 def test_raw_scores_by_spelling_without_a_model_find_exact_and_misspelt_names():
     it = items([["lin_manuel_miranda"], ["alex_lacamoire"], []])
-    raw, exact, best = raw_scores(it, "lin manuel mirana", ("name",), text_encoder=None)
+    raw, exact, by_name = raw_scores(it, "lin manuel mirana", ("name",), text_encoder=None)
     assert raw["name"][0] > 0.9 and raw["name"][1] == 0 and np.isnan(raw["name"][2])
-    assert exact.tolist() == [False, False, False] and best.tolist() == [1, 0, -1]  # vocabulary is sorted
+    assert exact.tolist() == [False, False, False] and by_name["alex_lacamoire"] == 0
     _, exact, _ = raw_scores(it, "LIN", ("name",), text_encoder=None)
     assert exact.tolist() == [True, False, False]
     with pytest.raises(SpeakeridError, match="evidence"):

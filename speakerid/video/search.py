@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 import numpy as np
 
@@ -186,24 +187,63 @@ def collect_items(
     )
 
 
-def word_score(word: str, parts: list[str]) -> float:
-    """1 if ``word`` starts one of ``parts``, else its best spelling similarity (typos), else 0."""
-    best = 0.0
-    for p in parts:
-        if p.startswith(word):
-            return 1.0
-        m = SequenceMatcher(None, word, p)
-        if m.real_quick_ratio() >= MIN_WORD_SIMILARITY and m.quick_ratio() >= MIN_WORD_SIMILARITY:
-            best = max(best, m.ratio())
-    return best if best >= MIN_WORD_SIMILARITY else 0.0
+@lru_cache(maxsize=100_000)
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(label_text(name).split())
+
+
+def _letters(word: str) -> np.ndarray:
+    """Letter/digit counts of a word (37 bins): bounds difflib's ratio from above, vectorised."""
+    out = np.zeros(37, np.int16)
+    for ch in word:
+        out[ord(ch) - 97 if "a" <= ch <= "z" else ord(ch) - 22 if "0" <= ch <= "9" else 36] += 1
+    return out
+
+
+class _Spelling:
+    """The distinct words of a vocabulary of names, ready for typo-tolerant matching."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.words = sorted({w for n in names for w in _words(n)})
+        pos = {w: i for i, w in enumerate(self.words)}
+        self.counts = np.stack([_letters(w) for w in self.words]) if self.words else np.zeros((0, 37), np.int16)
+        self.lens = self.counts.sum(axis=1)
+        self.per_name = [np.array([pos[w] for w in _words(n)], np.int64) for n in names]
+
+    def word_scores(self, word: str) -> np.ndarray:
+        """Per vocabulary word: 1 if it starts with ``word``, else the spelling ratio if >= the minimum, else 0."""
+        prefix = np.fromiter((v.startswith(word) for v in self.words), bool, len(self.words))
+        bound = 2 * np.minimum(self.counts, _letters(word)).sum(axis=1) / (self.lens + len(word))  # quick_ratio
+        out = prefix.astype(np.float32)
+        for j in np.flatnonzero(~prefix & (bound >= MIN_WORD_SIMILARITY)):
+            ratio = SequenceMatcher(None, word, self.words[j]).ratio()
+            out[j] = ratio if ratio >= MIN_WORD_SIMILARITY else 0.0
+        return out
+
+    def scores(self, query: str) -> np.ndarray:
+        words = label_text(query).split()
+        if not words:
+            raise SpeakeridError("type a query, e.g. a speaker's name")
+        per_word = [self.word_scores(w) for w in words]
+        return np.asarray(
+            [sum(float(s[ix].max(initial=0.0)) for s in per_word) / len(words) for ix in self.per_name], np.float32
+        )
+
+
+@lru_cache(maxsize=8)
+def _spelling(names: tuple[str, ...]) -> _Spelling:
+    return _Spelling(names)
 
 
 def name_scores(query: str, names: list[str]) -> np.ndarray:
     """Mean over the query's words of how well each is found in each name (1.0: all found)."""
-    words = label_text(query).split()
-    if not words:
-        raise SpeakeridError("type a query, e.g. a speaker's name")
-    return np.asarray([np.mean([word_score(w, label_text(n).split()) for w in words]) for n in names], np.float32)
+    return _spelling(tuple(names)).scores(query)
+
+
+@lru_cache(maxsize=256)
+def query_vector(text_encoder: str, query: str) -> np.ndarray:
+    """The query's text vector (a query is ranked, then explained: encoded once)."""
+    return get_text_encoder(text_encoder).encode([query])[0]
 
 
 def strength(raw: np.ndarray, threshold: float) -> np.ndarray:
@@ -215,7 +255,7 @@ def strength(raw: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def combine(strengths: dict[str, np.ndarray], exact: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(score per item, NaN: no evidence; item order, best first) under the module's rules.
+    """(score per item, NaN: no evidence; sort key, larger first) under the module's rules.
 
     A name that does not match says "someone else", nothing about what is seen: it counts only
     for an item that has no other evidence.
@@ -230,14 +270,25 @@ def combine(strengths: dict[str, np.ndarray], exact: np.ndarray) -> tuple[np.nda
     any_ev = present.any(axis=0)
     score = np.where(any_ev, np.where(present, stack, -np.inf).max(axis=0), np.nan)
     agree = (present & (np.nan_to_num(stack) >= MATCH)).sum(axis=0)  # kinds that match, not weak ones
-    order = np.lexsort((-agree, -np.round(np.where(any_ev, score, -1.0), 4), ~exact))
-    return score.astype(np.float32), order
+    # exact name (2) > score to 1e-4 > kinds that match (< 1e-4 together); no evidence: -inf
+    # ... then item order (-1e-12 per item: distinct keys, so the k best are the full order's head)
+    key = 2.0 * exact + np.round(np.nan_to_num(score), 4) + agree * 1e-5 - np.arange(n) * 1e-12
+    key = np.where(any_ev, key, -np.inf)
+    return score.astype(np.float32), key
+
+
+def order_of(key: np.ndarray, k: int | None) -> np.ndarray:
+    """Items with evidence, best first (the ``k`` best)."""
+    idx = np.flatnonzero(np.isfinite(key))
+    if k is not None and k < len(idx):
+        idx = idx[np.argpartition(-key[idx], k - 1)[:k]] if k > 0 else idx[:0]
+    return idx[np.argsort(-key[idx])]
 
 
 def raw_scores(
     items: Items, query: str, kinds: tuple[str, ...] = KINDS, text_encoder: str | None = DEFAULT_TEXT_ENCODER
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """({kind: raw score or NaN per item}, exact-name mask, index of each item's best name or -1).
+    """({kind: raw score or NaN per item}, exact-name mask, {name: its score} of the vocabulary).
 
     ``text_encoder=None``: names by spelling only (no model; concepts and video2vec need the
     query's text vector, so they are left out).
@@ -248,9 +299,9 @@ def raw_scores(
     n = len(items.ids)
     vocab, flat, starts, has = items.name_index()
     encoder = get_text_encoder(text_encoder) if text_encoder else None
-    q = encoder.encode([query])[0] if encoder else None
+    q = query_vector(text_encoder, query) if encoder else None
     out: dict[str, np.ndarray] = {}
-    exact, best_name = np.zeros(n, bool), np.full(n, -1)
+    exact, by_name = np.zeros(n, bool), {}
     if "name" in kinds:
         spelled = name_scores(query, vocab) if vocab else np.zeros(0, np.float32)
         vocab_score = spelled
@@ -260,15 +311,13 @@ def raw_scores(
         if len(flat):
             per = vocab_score[flat]
             name[has] = np.maximum.reduceat(per, starts)
-            ends = np.append(starts[1:], len(flat))
-            best_name[has] = [s + int(np.argmax(per[s:e])) for s, e in zip(starts, ends)]
             exact[has] = np.maximum.reduceat(spelled[flat] >= 1.0, starts)
-            best_name[has] = flat[best_name[has]]
         out["name"] = name
+        by_name = dict(zip(vocab, vocab_score.tolist()))
     for kind, embs in (("concepts", items.concepts), ("video2vec", items.video)):
         if kind in kinds and q is not None and embs.shape[1] == len(q):
             out[kind] = embs @ q
-    return out, exact, best_name
+    return out, exact, by_name
 
 
 def rank_items(
@@ -279,14 +328,14 @@ def rank_items(
     text_encoder: str | None = DEFAULT_TEXT_ENCODER,
 ) -> list[Hit]:
     """The ``k`` best of ``items`` with evidence (``k=None``: every item with any evidence)."""
-    raw, exact, best_name = raw_scores(items, query, kinds, text_encoder)
+    raw, exact, by_name = raw_scores(items, query, kinds, text_encoder)
     strengths = {kind: strength(r, THRESHOLDS[kind]) for kind, r in raw.items()}
-    score, order = combine(strengths, exact)
-    order = [i for i in order if not np.isnan(score[i])][:k]
-    vocab = items.name_index()[0]
+    score, key = combine(strengths, exact)
     hits = []
-    for rank, i in enumerate(order, 1):
-        detail = {"name": vocab[best_name[i]] if best_name[i] >= 0 else ""}
+    for rank, i in enumerate(order_of(key, k).tolist(), 1):
+        detail = {"name": max(items.names[i], key=lambda n: by_name.get(n, 0.0), default="")}
+        if text_encoder and "concepts" in raw:
+            detail["concepts"] = _concepts_near(items.concept_names[i], query, text_encoder)
         evidence = [
             Evidence(kind, float(strengths[kind][i]), float(raw[kind][i]), detail.get(kind, ""))
             for kind in KINDS
@@ -304,21 +353,15 @@ def rank_items(
             evidence,
         )
         hits.append(hit)
-    if text_encoder and "concepts" in raw:
-        _explain_concepts(hits, items, query, text_encoder)
     return hits
 
 
-def _explain_concepts(hits: list[Hit], items: Items, query: str, text_encoder: str) -> None:
-    """Name, per hit, the two of its top concepts nearest the query (what the concept match rests on)."""
-    encoder = get_text_encoder(text_encoder)
-    q = encoder.encode([query])[0]
-    index = {item_id: i for i, item_id in enumerate(items.ids)}
-    for hit in hits:
-        ev, names = hit.of("concepts"), items.concept_names[index[hit.id]]
-        if ev is not None and names:
-            sims = encode_cached(encoder, names) @ q
-            ev.detail = ", ".join(names[j] for j in np.argsort(-sims)[:2])
+def _concepts_near(names: list[str], query: str, text_encoder: str) -> str:
+    """The two of a hit's top concepts nearest the query: what its concept score rests on."""
+    if not names:
+        return ""
+    sims = encode_cached(get_text_encoder(text_encoder), names) @ query_vector(text_encoder, query)
+    return ", ".join(names[j] for j in np.argsort(-sims)[:2])
 
 
 def text_search(
