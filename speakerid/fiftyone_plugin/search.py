@@ -20,7 +20,7 @@ from .common import button, invalid, notify, require_videos
 COLUMNS = (
     ("rank", "#"),
     ("speaker", "Speaker"),
-    ("score", "Score"),
+    ("shown_score", "Score"),
     ("evidence", "Evidence (✓ matches)"),
     ("video", "Video"),
     ("frames", "Frames"),
@@ -95,7 +95,8 @@ class SearchByText(foo.Operator):
                 "id": r.id,
                 "sample_id": r.sample_id,
                 "speaker": r.speaker or "-",
-                "score": round(r.score, 2),
+                "score": round(r.score, 4),
+                "shown_score": f"{r.score:.2f}",
                 "evidence": r.evidence,
                 "video": r.video,
                 "frames": r.frames,
