@@ -9,30 +9,41 @@ from __future__ import annotations
 
 import re
 
+import fiftyone as fo
 import pytest
 from app_harness import *  # noqa: F403 - the harness's fixtures
 from app_harness import open_dataset, run_grid_action, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.app]
 PROMPT = '[data-cy="operators-prompt-modal"]'
+NOTHING = "a dog playing piano"
 
 
-def _search(page, query: str):
-    """Open **Search speakers**, type ``query``, execute; returns the results dialog."""
+def page_dataset(page) -> str:
+    """The dataset the tab shows (from its address)."""
+    return page.url.split("/datasets/")[1].split("?")[0].split("/")[0]
+
+
+def _search(page, query: str, shots):
+    """Open **Search speakers** on the whole dataset, type ``query``, execute; returns the results dialog."""
+    n = len(fo.load_dataset(page_dataset(page)))
+    page.locator('[data-cy="entry-counts"]', has_text=re.compile(rf"\b{n}\s+samples\b")).wait_for()
     run_grid_action(page, "Search speakers")
-    page.locator(PROMPT).locator("input").first.fill(query)
+    page.locator(PROMPT).locator('input[type="string"]').first.fill(query)  # the Query field
     page.wait_for_timeout(500)  # the form validates as typed
     page.get_by_role("button", name="Execute").click()
     dialog = page.locator(PROMPT).filter(has_text="Search results")
-    dialog.get_by_text(f"for '{query}'" if query != "a dog playing piano" else "nothing matches").first.wait_for()
+    try:
+        dialog.get_by_text(f"'{query}' (minimum score" if query == NOTHING else f"for '{query}'").first.wait_for()
+    except Exception:
+        page.screenshot(path=str(shots / f"search_{query}.png"))  # what the App showed instead
+        raise
     return dialog
 
 
 def test_compute_video_embeddings_then_search_keeps_an_exact_name_first(app_dataset, app_server, page, shots):
     """Issue 17 row 6: with a (weak) video model present, "obama" fell under the cut-off, the
     dialog lost its message and printed frames [27, 50] as 2750; no operator computed embeddings."""
-    import fiftyone as fo
-
     from speakerid.review.search import search
     from speakerid.video.text import get_text_encoder
 
@@ -65,7 +76,7 @@ def _search_obama(page, app_dataset, app_server, shots, expected) -> None:
     assert expected.results and all(r.speaker == "obama" for r in expected.results)
 
     open_dataset(page, app_server, app_dataset.name)
-    dialog = _search(page, "obama")
+    dialog = _search(page, "obama", shots)
     text = dialog.inner_text()
     page.screenshot(path=str(shots / "search_obama.png"))
     assert expected.message in text  # the message, not lost
@@ -85,11 +96,9 @@ def _search_obama(page, app_dataset, app_server, shots, expected) -> None:
 
 
 def test_search_that_matches_nothing_says_so_and_keeps_the_grid(app_dataset, app_server, page, shots):
-    import fiftyone as fo
-
     ds = fo.load_dataset(app_dataset.name)
     open_dataset(page, app_server, app_dataset.name)
-    dialog = _search(page, "a dog playing piano")
+    dialog = _search(page, NOTHING, shots)
     text = dialog.inner_text()
     assert "nothing matches 'a dog playing piano' (minimum score 0.50; best score" in text
     page.get_by_role("button", name="Close").click()

@@ -32,7 +32,7 @@ class Result:
     id: str  # clip id (clips) or sample id (videos)
     sample_id: str
     video: str
-    speaker: str | None
+    speaker: str | None  # the name that matched, else the first identified
     score: float
     support: list[int] | None = None
     name_score: float | None = None
@@ -126,11 +126,12 @@ def _result(hit: Hit) -> Result:
         ev = hit.of(kind)
         return None if ev is None else round(ev.score, 4)
 
+    name = hit.of("name")
     return Result(
         hit.id,
         hit.sample_id,
         Path(hit.filepath).name,
-        hit.names[0] if hit.names else None,
+        name.detail if name is not None and name.matched else (hit.names[0] if hit.names else None),
         round(hit.score, 4),
         hit.support,
         score("name"),
