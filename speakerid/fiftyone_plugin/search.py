@@ -51,7 +51,8 @@ class SearchByText(foo.Operator):
         if query is not None and not label_text(query):
             invalid(prop, "type a query, e.g. a speaker's name")
         method = types.Dropdown()
-        method.add_choice("auto", label="names, concepts and video2vec (text model)")
+        method.add_choice("auto", label="names, concepts and video2vec (text model; names by spelling without it)")
+        method.add_choice("model", label="names, concepts and video2vec (text model required)")
         method.add_choice("names", label="speaker names by spelling only (no model)")
         inputs.enum("method", method.values(), default="auto", label="Matching", view=method)
         inputs.float(
