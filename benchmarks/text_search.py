@@ -134,19 +134,63 @@ def evaluate(items, queries: list[dict], modes: dict[str, tuple[str, ...]]) -> d
     return table
 
 
-def cut_off(items, queries: list[dict]) -> None:
-    """What the user sees with the default cut-off: queries with a match, and how many are right."""
-    from speakerid.video.search import MATCH, rank_items
+def halves(queries: list[dict]) -> dict[str, list[dict]]:
+    """The free-text queries split in two, fixed before calibrating: tuning = even positions in the
+    query file, held out = odd; and the name queries (never tuned on)."""
+    free = [q for q in queries if q["kind"] == "free"]
+    return {"free, tuning half": free[0::2], "free, held-out half": free[1::2]} | {
+        "names": [q for q in queries if q["kind"] == "name"]
+    }
 
-    for kind in ("free", "name"):
-        qs = [q for q in queries if q["kind"] == kind]
-        shown = [(q, [h for h in rank_items(items, q["text"], None) if h.score >= MATCH]) for q in qs]
-        answered = [(q, hs) for q, hs in shown if hs]
-        right = sum(h.id in q["relevant"] for q, hs in answered for h in hs)
-        total = sum(len(hs) for _, hs in answered)
+
+def concept_pairs(items, queries: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """(raw concept cosine, relevant?) of every (query, item) pair."""
+    from speakerid.video.search import raw_scores
+
+    raw = [raw_scores(items, q["text"], ("concepts",))[0]["concepts"] for q in queries]
+    rel = [[i in set(q["relevant"]) for i in items.ids] for q in queries]
+    return np.concatenate(raw), np.concatenate(rel)
+
+
+def threshold_from(raw: np.ndarray, relevant: np.ndarray, min_shown: int = 3) -> tuple[float, str]:
+    """The lowest raw concept cosine from which at least half the pairs shown are relevant; if
+    none, just above the highest irrelevant one (so no tuning pair is shown wrongly)."""
+    ok = [t for t in np.unique(raw) if (raw >= t).sum() >= min_shown and relevant[raw >= t].mean() >= 0.5]
+    if ok:
+        return float(min(ok)), "precision >= 0.5"
+    return float(raw[~relevant].max()) + 0.01, "no cosine reaches precision 0.5: above the highest irrelevant"
+
+
+def calibrate(items, queries: list[dict]) -> None:
+    """The concept threshold each half implies, and what it shows on the other (2-fold)."""
+    tune, held, _ = halves(queries).values()
+    for name, (a, b) in {"tuning": (tune, held), "held-out (swapped)": (held, tune)}.items():
+        (ra, ya), (rb, yb) = concept_pairs(items, a), concept_pairs(items, b)
+        t, why = threshold_from(ra, ya)
+        here, there = (f"{int(y[r >= t].sum())}/{int((r >= t).sum())} relevant" for r, y in ((ra, ya), (rb, yb)))
+        print(f"calibrated on the {name} half: concepts threshold {t:.2f} ({why}); shown there {here}, ", end="")
+        print(f"on the other half {there}")
+
+
+def cut_off(items, queries: list[dict]) -> None:
+    """What the user sees at the default cut-off: the matches, else the weak nearest candidates."""
+    from speakerid.review.search import MIN_SCORE, NEAREST, cut
+    from speakerid.video.search import rank_items
+
+    print(f"\nshown at the default minimum score {MIN_SCORE} (relevant / shown; k = 20)")
+    for name, qs in halves(queries).items():
+        counts = {"match": [0, 0, 0], "weak": [0, 0, 0]}  # queries, relevant shown, shown
+        for q in qs:
+            kept, nearest = cut(rank_items(items, q["text"], None), MIN_SCORE, 20)
+            for kind, hs in (("match", kept), ("weak", nearest)):
+                c = counts[kind]
+                c[0] += bool(hs)
+                c[1] += sum(h.id in q["relevant"] for h in hs)
+                c[2] += len(hs)
+        (mq, mr, ms), (wq, wr, ws) = counts.values()
         print(
-            f"cut-off {MATCH} ({kind}): {len(answered)}/{len(qs)} queries show results; "
-            f"{right}/{total} results shown are relevant"
+            f"  {name:<20} ({len(qs):>2}): matches on {mq} queries, {mr}/{ms} relevant; "
+            f"weak nearest (<= {NEAREST}) on {wq}, {wr}/{ws} relevant"
         )
 
 
@@ -177,6 +221,7 @@ def main() -> None:
     searchable = make_items(items, concepts, concept_names)
     chance(items, queries)
     print_table(evaluate(searchable, queries, MODES), f"{len(items)} clips, {len(queries)} queries")
+    calibrate(searchable, queries)
     cut_off(searchable, queries)
     if args.sweep:
         sweep(items, queries)

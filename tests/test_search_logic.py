@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from speakerid.errors import SpeakeridError
+from speakerid.review.search import NEAREST, cut
 from speakerid.video.evaluate import nearest_text_accuracy, retrieval_metrics
-from speakerid.video.search import MATCH, Items, combine, emb_matrix, order_of, raw_scores, strength
+from speakerid.video.search import MATCH, Evidence, Hit, Items, combine, emb_matrix, order_of, raw_scores, strength
 from speakerid.video.text import label_text
 
 pytestmark = pytest.mark.timeout(20)
@@ -96,6 +97,30 @@ def test_the_k_best_are_the_head_of_the_full_order():
     full = order_of(key, None)
     for k in (0, 1, 7, 500, 900):
         assert order_of(key, k).tolist() == full[:k].tolist()
+
+
+def hit(rank: int, **scores: float) -> Hit:
+    evidence = [Evidence(kind, s, s) for kind, s in scores.items()]
+    return Hit(rank, f"i{rank}", "s", "v.mp4", None, [], max(scores.values()), False, evidence)
+
+
+def test_the_cut_off_keeps_matches_and_else_offers_the_nearest_seen_as_weak():
+    ranked = [hit(1, name=0.9), hit(2, concepts=0.6, name=0.3), hit(3, concepts=0.4), hit(4, name=0.45)]
+    kept, nearest = cut(ranked, MATCH, 20)
+    assert [h.id for h in kept] == ["i1", "i2"] and nearest == []  # a match: no weak candidates
+    assert [h.id for h in cut(ranked, MATCH, 1)[0]] == ["i1"]
+    # nothing reaches the cut-off: the best items with evidence of what is seen, never a name alone
+    below = [
+        hit(1, name=0.45),
+        hit(2, concepts=0.3),
+        hit(3, video2vec=0.28),
+        hit(4, concepts=0.2),
+        hit(5, concepts=0.1),
+    ]
+    kept, nearest = cut(below, MATCH, 20)
+    assert kept == [] and [h.id for h in nearest] == ["i2", "i3", "i4"][:NEAREST]
+    assert [h.id for h in cut(below, MATCH, 1)[1]] == ["i2"]  # never more than asked for
+    assert cut([hit(1, name=0.4)], MATCH, 20) == ([], [])  # only names that do not match: nothing to offer
 
 
 def test_raw_scores_by_spelling_without_a_model_find_exact_and_misspelt_names():

@@ -86,6 +86,20 @@ def test_free_text_finds_the_scene_by_concepts_alone(embedded):
     assert found.results[0].evidence.startswith("concepts (")
 
 
+def test_free_text_under_the_cut_off_offers_the_nearest_clips_as_weak(embedded):
+    """Issue 22: a free-text query scored under the minimum and the user was told only "nothing"."""
+    from speakerid.review.search import MIN_SCORE, NEAREST, search
+
+    found = search(embedded, "pedestrians walking in a city street")
+    assert found.results == [] and found.view.values("id") == []  # not a match: the grid keeps its view
+    assert [r.speaker for r in found.nearest] == ["crowd"] * NEAREST
+    assert all(r.weak and r.score < MIN_SCORE and r.concept_score is not None for r in found.nearest)
+    assert found.message.startswith("nothing matches 'pedestrians walking in a city street' (minimum score 0.50")
+    assert f"nearest by concepts, weak, not matches: {NEAREST} clips" in found.message
+    named = search(embedded, "obama")  # a match: no weak candidates
+    assert named.results and named.nearest == []
+
+
 def test_an_exact_name_hit_is_not_dragged_under_the_cut_off_by_a_weak_video_score(embedded):
     """Issue 17 row 6: "obama" fell to 0.29 < 0.5 once video2vec embeddings existed."""
     import fiftyone as fo
@@ -119,7 +133,7 @@ def test_cli_search_is_the_library_search(embedded, capsys):
         out = capsys.readouterr().out
         found = search(embedded, query, k=3)
         assert found.message in out.replace("\n", "")
-        for r in found.results:
+        for r in found.results + found.nearest:
             assert r.frames in out and r.id in out
         assert embedded.load_saved_view("s").values("id") == found.view.values("id")
-    assert "nothing matches 'a dog playing piano'" in out
+    assert "nothing matches 'a dog playing piano'" in out and "weak, below the minimum score, not matches" in out

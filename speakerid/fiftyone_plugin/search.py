@@ -2,8 +2,9 @@
 
 The search is ``speakerid.review.search.search``, the same function ``speakerid search`` prints:
 speaker names, zero-shot concepts and Video2Vec, an exact name first; results below the minimum
-score are not shown as matches. The dialog says what was searched, and per result which evidence
-matched and the frames (``27-50``).
+score are not shown as matches; when none is left, the few nearest by what is seen are listed as
+weak candidates (score '0.23 weak'), and the grid is left as it was. The dialog says what was
+searched, and per result which evidence matched and the frames (``27-50``).
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ class SearchByText(foo.Operator):
                 "sample_id": r.sample_id,
                 "speaker": r.speaker or "-",
                 "score": round(r.score, 4),
-                "shown_score": f"{r.score:.2f}",
+                "shown_score": f"{r.score:.2f}{' weak' if r.weak else ''}",
                 "evidence": r.evidence,
                 "video": r.video,
                 "frames": r.frames,
@@ -106,8 +107,9 @@ class SearchByText(foo.Operator):
                 "name_score": r.name_score,
                 "concept_score": r.concept_score,
                 "video_score": r.video_score,
+                "weak": r.weak,
             }
-            for i, r in enumerate(found.results)
+            for i, r in enumerate(found.results + found.nearest)
         ]
         return {"message": found.message, "ranking": ranking, "method": found.method, "level": found.level}
 

@@ -4,8 +4,11 @@ The one search the App dialog and ``speakerid search`` both show. The ranking is
 ``speakerid.video.search`` (names, zero-shot concepts, Video2Vec; an exact name match first, a
 missing kind is no evidence); here the matches are cut at ``min_score`` (0.5 on the common scale
 is every kind's own "this matches" threshold), turned into rows that say which evidence matched,
-and summed up in one message. Without the text model (``method="names"``, or ``auto`` when it
-cannot load) the names are matched by spelling alone, typos forgiven.
+and summed up in one message. When nothing reaches the cut-off, the few items nearest by what is
+seen (concepts, Video2Vec) are returned apart, marked weak: candidates, not matches (the concept
+evidence ranks far better than it decides, docs/video_models.md). Without the text model
+(``method="names"``, or ``auto`` when it cannot load) the names are matched by spelling alone,
+typos forgiven.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ log = logging.getLogger(__name__)
 METHODS = ("auto", "model", "names")
 MIN_SCORE = MATCH
 LABELS = {"name": "name", "concepts": "concepts", "video2vec": "video2vec"}
+NEAREST = 3  # weak candidates shown when nothing matches
+SEEN = ("concepts", "video2vec")  # evidence about what is seen: the only kinds a weak candidate may rest on
 
 
 @dataclass
@@ -40,6 +45,10 @@ class Result:
     video_score: float | None = None
     matched: list[str] = field(default_factory=list)
     evidence: str = ""  # one line: every kind of evidence with its score, what matched marked
+    weak: bool = False  # below the cut-off: a nearest candidate, not a match
+
+    def score_of(self, kind: str) -> float | None:
+        return {"name": self.name_score, "concepts": self.concept_score, "video2vec": self.video_score}[kind]
 
     @property
     def frames(self) -> str:
@@ -55,6 +64,7 @@ class Search:
     method: str
     min_score: float
     results: list[Result] = field(default_factory=list)
+    nearest: list[Result] = field(default_factory=list)  # only when no result: weak candidates, best first
     best_rejected: float | None = None  # best score below the cut-off (None: nothing scored)
     level: str = "samples"  # "clips" (speaker segments) or "samples" (videos)
     searched: list[str] = field(default_factory=list)  # kinds of evidence the collection has
@@ -71,7 +81,11 @@ class Search:
                 f"-{self.results[-1].score:.2f}, minimum {self.min_score:.2f}); {used}"
             )
         best = "" if self.best_rejected is None else f"; best score {self.best_rejected:.2f}"
-        return f"nothing matches {self.query!r} (minimum score {self.min_score:.2f}{best}); {used}"
+        near = ""
+        if self.nearest:
+            by = ", ".join(dict.fromkeys(k for r in self.nearest for k in SEEN if r.score_of(k) is not None))
+            near = f"; nearest by {by}, weak, not matches: {len(self.nearest)} {what}"
+        return f"nothing matches {self.query!r} (minimum score {self.min_score:.2f}{best}){near}; {used}"
 
 
 def search(
@@ -107,12 +121,25 @@ def search(
             log.info("text encoder unavailable (%s): matching speaker names by spelling", exc)
     if hits is None:
         hits, used = rank_items(items, query, None, ("name",), text_encoder=None), "names"
-    kept = [h for h in hits if h.score >= min_score][:k]
+    kept, nearest = cut(hits, min_score, k)
     out = Search(query, used, min_score, level=items.level, searched=_searched(hits, used))
     out.best_rejected = None if kept else next((h.score for h in hits if h.score < min_score), None)
     out.results = [_result(h) for h in kept]
+    out.nearest = [_result(h, weak=True) for h in nearest]
     out.view = hits_view(view, kept, items)
     return out
+
+
+def cut(hits: list[Hit], min_score: float, k: int) -> tuple[list[Hit], list[Hit]]:
+    """(the matches: ``hits`` at ``min_score`` or more, at most ``k``; the weak nearest candidates).
+
+    Candidates only when nothing matches: the best ``NEAREST`` (at most ``k``) with evidence of what
+    is seen. A name that does not match says "someone else", so it never makes a candidate.
+    """
+    kept = [h for h in hits if h.score >= min_score][:k]
+    if kept:
+        return kept, []
+    return kept, [h for h in hits if any(h.of(kind) is not None for kind in SEEN)][: min(NEAREST, k)]
 
 
 def _searched(hits: list[Hit], method: str) -> list[str]:
@@ -121,7 +148,7 @@ def _searched(hits: list[Hit], method: str) -> list[str]:
     return named + [k for k in KINDS[1:] if k in kinds]
 
 
-def _result(hit: Hit) -> Result:
+def _result(hit: Hit, weak: bool = False) -> Result:
     def score(kind: str) -> float | None:
         ev = hit.of(kind)
         return None if ev is None else round(ev.score, 4)
@@ -139,6 +166,7 @@ def _result(hit: Hit) -> Result:
         score("video2vec"),
         hit.matched,
         describe(hit),
+        weak,
     )
 
 

@@ -13,7 +13,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="text search over clips/videos: speaker names, zero-shot concepts, video2vec",
         description="Each clip (or video) scores by its strongest evidence: the speaker names identified, "
         "its zero-shot concepts (embed-videos), its video2vec embedding (embed-videos --model); an exact "
-        "name match ranks first. Results under --min-score are not matches. Same search as the App's "
+        "name match ranks first. Results under --min-score are not matches; when none is left, the 3 nearest "
+        "by what is seen are listed as weak candidates. Same search as the App's "
         "'Search speakers'; see docs/video_models.md.",
     )
     p.add_argument("query", help="words: a speaker's name or what is seen, e.g. 'a man singing into a microphone'")
@@ -52,13 +53,17 @@ def run(args: argparse.Namespace) -> int:
     if not out.is_terminal:
         out = Console(width=200)
     out.print(found.message)
-    if found.results:
-        table = Table(title=f"search {args.query!r} in {args.dataset} ({found.level})")
-        for col in ("rank", "score", "evidence (✓ matches)", "speaker", "video", "frames", "id"):
-            table.add_column(col, justify="right" if col in ("rank", "score") else "left")
-        for rank, r in enumerate(found.results, 1):
-            table.add_row(str(rank), f"{r.score:.2f}", r.evidence, r.speaker or "-", r.video, r.frames, r.id)
-        out.print(table)
+    for rows, title in (
+        (found.results, f"search {args.query!r} in {args.dataset} ({found.level})"),
+        (found.nearest, f"nearest to {args.query!r} in {args.dataset}: weak, below the minimum score, not matches"),
+    ):
+        if rows:
+            table = Table(title=title)
+            for col in ("rank", "score", "evidence (✓ matches)", "speaker", "video", "frames", "id"):
+                table.add_column(col, justify="right" if col in ("rank", "score") else "left")
+            for rank, r in enumerate(rows, 1):
+                table.add_row(str(rank), f"{r.score:.2f}", r.evidence, r.speaker or "-", r.video, r.frames, r.id)
+            out.print(table)
     if args.save_view:
         dataset.save_view(args.save_view, found.view, overwrite=True)
         out.print(f"saved view [bold]{args.save_view}[/] ({len(found.results)} {found.level})")
