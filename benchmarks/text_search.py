@@ -180,17 +180,20 @@ def cut_off(items, queries: list[dict]) -> None:
     print(f"\nshown at the default minimum score {MIN_SCORE} (relevant / shown; k = 20)")
     for name, qs in halves(queries).items():
         counts = {"match": [0, 0, 0], "weak": [0, 0, 0]}  # queries, relevant shown, shown
+        first = 0  # queries whose first weak candidate is relevant
         for q in qs:
             kept, nearest = cut(rank_items(items, q["text"], None), MIN_SCORE, 20)
+            first += bool(nearest) and nearest[0].id in q["relevant"]
             for kind, hs in (("match", kept), ("weak", nearest)):
                 c = counts[kind]
                 c[0] += bool(hs)
                 c[1] += sum(h.id in q["relevant"] for h in hs)
                 c[2] += len(hs)
         (mq, mr, ms), (wq, wr, ws) = counts.values()
+        chance = np.mean([len(q["relevant"]) / len(items.ids) for q in qs])
         print(
-            f"  {name:<20} ({len(qs):>2}): matches on {mq} queries, {mr}/{ms} relevant; "
-            f"weak nearest (<= {NEAREST}) on {wq}, {wr}/{ws} relevant"
+            f"  {name:<20} ({len(qs):>2}): matches on {mq} queries, {mr}/{ms} relevant; weak nearest "
+            f"(<= {NEAREST}) on {wq}, {wr}/{ws} relevant, the first on {first}/{wq} (chance {chance:.2f})"
         )
 
 
