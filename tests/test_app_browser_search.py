@@ -96,10 +96,20 @@ def _search_obama(page, app_dataset, app_server, shots, expected) -> None:
 
 
 def test_search_that_matches_nothing_says_so_and_keeps_the_grid(app_dataset, app_server, page, shots):
+    """Nothing matches: said so; with concept embeddings (computed above) the nearest clips are
+    listed as weak candidates, and the grid is not replaced by them."""
+    from speakerid.review.search import search
+
     ds = fo.load_dataset(app_dataset.name)
+    expected = search(ds, NOTHING)
     open_dataset(page, app_server, app_dataset.name)
     dialog = _search(page, NOTHING, shots)
     text = dialog.inner_text()
     assert "nothing matches 'a dog playing piano' (minimum score 0.50; best score" in text
+    assert expected.message in text and not expected.results
+    assert bool(expected.nearest) == ds.has_field("speaker_segments.detections.zeroshot")
+    for r in expected.nearest:  # weak candidates, marked so, with their frames
+        a, b = r.support
+        assert f"{r.score:.2f} weak" in text and re.search(rf"\b{a}\s*-\s*{b}\b", text), text
     page.get_by_role("button", name="Close").click()
     page.locator('[data-cy="entry-counts"]', has_text=re.compile(rf"\b{len(ds)}\s+samples\b")).wait_for()
