@@ -61,7 +61,9 @@ def query_latency(n_items: int, n_names: int, queries: int) -> None:
     pool = [f"person_{i}" for i in range(n_names)] + ["barack_obama", "lin_manuel_miranda"]
     names = [[str(n) for n in rng.choice(pool, size=rng.integers(0, 4), replace=False)] for _ in range(n_items)]
     ids = [f"{i:024x}" for i in range(n_items)]
-    items = Items(ids, ids, ["x.mp4"] * n_items, [None] * n_items, embs, names, "clips", "speaker_segments")
+    items = Items(
+        ids, ids, ["x.mp4"] * n_items, [None] * n_items, names, "clips", "speaker_segments", embs, embs, [[]] * n_items
+    )
     get_text_encoder()
     rank_items(items, "warm up", k=10)  # loads the encoder, caches the name vectors
     words = ["Obama", "Lin-Manuel Miranda", "a man at a piano", "crowd in the street", "person 17", "audience laughing"]

@@ -16,9 +16,9 @@ from speakerid.results import FaceResult, FrameResult
 from speakerid.review.clusters import cluster_embeddings, cluster_similarity, seen_together
 from speakerid.review.frames import crop_box
 from speakerid.review.naming import name_problem
-from speakerid.review.search import evidence_score, name_scores
 from speakerid.review.tracks import Track
 from speakerid.timeline.decide import frame_speakers
+from speakerid.video.search import name_scores
 
 
 # --- the App's frame clock ----------------------------------------------------------------
@@ -101,13 +101,6 @@ def test_cluster_similarity_comes_from_the_gallery():
 
 
 # --- search scores, names ------------------------------------------------------------------
-def test_evidence_score_uses_the_terms_that_exist():
-    assert evidence_score(None, 0.8, 0.5) == pytest.approx(0.8)  # no video model: the name decides alone
-    assert evidence_score(0.2, None, 0.5) == pytest.approx(0.2)
-    assert evidence_score(0.2, 0.8, 0.25) == pytest.approx(0.25 * 0.2 + 0.75 * 0.8)
-    assert evidence_score(None, None, 0.5) is None
-
-
 def test_name_scores_forgive_typos_not_other_people():
     names = ["lin_manuel_miranda", "alex_lacamoire"]
     assert name_scores("LIN MANUEL", names).tolist() == [1.0, 0.0]

@@ -22,6 +22,7 @@ OPERATORS = {
     "review_low_confidence",
     "apply_review",
     "search_by_text",
+    "compute_video_embeddings",
     "explain_face",
     "cluster_unknowns",
     "name_cluster",
@@ -31,6 +32,7 @@ OPERATORS = {
 PLACEMENTS = {
     "annotate_videos": "samples-grid-actions",
     "search_by_text": "samples-grid-secondary-actions",
+    "compute_video_embeddings": "samples-grid-secondary-actions",
     "cluster_unknowns": "samples-grid-secondary-actions",
     "index_faces": "samples-grid-secondary-actions",
     "enroll_speakers": "samples-viewer-actions",
@@ -219,14 +221,14 @@ def test_search_by_text(annotated):
     person = max(named, key=lambda c: c.screen_time).label
     # speaker names word by word (no model): any case, typos forgiven, unknown names find nothing
     query = " ".join(person.split("_")[:2]).upper()  # e.g. "LIN MANUEL"
-    out = run("search_by_text", name, params={"query": query, "method": "names"})
+    out = run("search_by_text", name, params={"query": query, "method": "names", "level": "samples"})
     assert out.result["method"] == "names"
     assert [(r["id"], r["speaker"], r["score"]) for r in out.result["ranking"]] == [(info["ham_id"], person, 1.0)]
     view = fo.DatasetView._build(ds, requests(out, "set_view")[0]["view"])
     assert view.values("id") == [info["ham_id"]]  # the street clip (nobody known) is filtered out
     words = person.split("_")
     typo = " ".join(words[:-1] + [words[-1][:-2] + words[-1][-1]])  # "miranda" -> "mirana"
-    out = run("search_by_text", name, params={"query": typo, "method": "names"})
+    out = run("search_by_text", name, params={"query": typo, "method": "names", "level": "samples"})
     assert [r["speaker"] for r in out.result["ranking"]] == [person]
     # nothing matches: said so, scores below the cut-off are not shown as results, the view stays
     for query in ("guido van rossum", "a dog playing piano"):

@@ -225,7 +225,7 @@ def test_search_finds_the_queried_speaker_in_top_3(embedded, clips_dataset, quer
     saved = clips_dataset.load_saved_view(view)
     assert saved.values("speaker_segments.label")[0] == label
     # the video model alone (no speaker names) must also rank the speaker's clips first
-    hits, _ = text_search(clips_dataset, query, k=3, video_weight=1.0)
+    hits, _ = text_search(clips_dataset, query, k=3, kinds=("video2vec",))
     assert [h.names for h in hits] == [[label]] * 3
 
 
@@ -239,9 +239,10 @@ def test_names_alone_find_identified_speakers_without_a_video_model(shared_data)
     try:
         ds = build_dataset(name, shared_data / "videos", pieces=False)
         hits, items = text_search(ds, "Obama", k=2, level="samples")
-        assert items.level == "samples" and np.isnan(items.embs).all()
+        assert items.level == "samples" and np.isnan(items.video).all() and np.isnan(items.concepts).all()
         assert Path(hits[0].filepath).name == "short_hamilton_clip.mp4"
-        assert hits[0].name_score > 0.8 > hits[1].score
+        assert hits[0].of("name").raw > 0.8 and hits[0].exact_name
+        assert hits[1].names == ["crowd"] and hits[1].score < 0.5  # another name: no match
     finally:
         fo.delete_dataset(name)
 

@@ -14,6 +14,7 @@ from .faces import IndexFaces
 from .panel import SpeakersPanel
 from .review import ApplyReview, ReviewLowConfidence
 from .search import SearchByText
+from .video_embeddings import ComputeVideoEmbeddings
 
 OPERATORS = (
     AnnotateVideos,
@@ -21,6 +22,7 @@ OPERATORS = (
     ReviewLowConfidence,
     ApplyReview,
     SearchByText,
+    ComputeVideoEmbeddings,
     ExplainFace,
     ClusterUnknowns,
     NameCluster,
