@@ -67,6 +67,7 @@ BENIGN_CONSOLE = (
     "Download the React DevTools",
     "AbortError",
     "Failed to fetch",  # the App's own calls out (no network here); ours are checked as responses
+    "react-virtuoso",  # "Zero-sized element" of the App's own lists
 )
 SERVER_ERROR_MARKS = ("Traceback (most recent call last)", " ERROR ", "ERROR:", "Exception in ASGI application")
 
@@ -287,6 +288,9 @@ def open_dataset(page, server: AppServer, name: str, query: str = "") -> None:
         if button.count():
             button.first.dispatch_event("click")
     page.keyboard.press("Escape")  # a popover left open by a tip
+    if not query and page.locator('[data-cy="modal"]').count():
+        # the App server keeps the session's open sample (an earlier test's): close it
+        close_modal(page)
     if not query and page.locator('[data-cy="btn-view-stage-delete"]').count():
         # the App server keeps the last view of the session (an earlier test's clips): start clean
         page.locator('[data-cy="btn-clear-view-bar"]').first.dispatch_event("click")
@@ -307,6 +311,15 @@ def open_modal(page, server: AppServer, name: str, sample_id: str) -> None:
     """The sample open in the modal (as a click on its tile does), its video loaded."""
     open_dataset(page, server, name, f"?id={sample_id}")
     page.locator('[data-cy="looker-video-time"]').wait_for(state="attached")
+
+
+def close_modal(page) -> None:
+    """Close the sample modal, if open, as a user does: a click beside it."""
+    wait_until(
+        lambda: page.mouse.click(8, VIEWPORT["height"] // 2) or not page.locator('[data-cy="modal"]').count(),
+        "the modal to close",
+        every_s=1.0,
+    )
 
 
 def modal_frame(page) -> int | None:
