@@ -15,6 +15,9 @@ is the fixtures) and the helpers by name, then use:
   App itself excepted, see ``BENIGN_CONSOLE``), a traceback in the server log, the panel's error
   view or the App's error page. ``assert_no_app_errors(page)`` checks the same mid-test.
 - ``shots`` (session): a temporary folder for screenshots.
+- ``registered_plugin`` (module): the plugin installed into a temporary plugins dir that this
+  process's FiftyOne loads (``fiftyone.operators.execute_operator`` finds our operators);
+  ``plugin_registered(folder)`` is the same as a context manager.
 
 Helpers click like a user: ``open_dataset``, ``open_panel``, ``open_modal``, ``seek_modal``,
 ``modal_frame``, ``run_grid_action``. Timeouts are sized for a loaded 2-core machine: waits poll
@@ -30,13 +33,15 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from app_data import README_GALLERY, ROOT, annotate_readme, speakerid_command
 
-__all__ = ["app_dataset", "app_server", "browser", "page", "shots"]  # the fixtures: `from app_harness import *`
+# the fixtures: `from app_harness import *`
+__all__ = ["app_dataset", "app_server", "browser", "page", "shots", "registered_plugin"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -215,6 +220,29 @@ def assert_no_app_errors(page) -> None:
 
 
 # --- fixtures -----------------------------------------------------------------------------------
+@contextmanager
+def plugin_registered(folder: Path):
+    """FiftyOne in this process loads the plugin from ``folder``, where it is installed as
+    ``speakerid plugin install`` does; the previous plugins dir is restored afterwards."""
+    import fiftyone as fo
+
+    from speakerid import plugin_install
+
+    before = fo.config.plugins_dir
+    plugin_install.install(folder)
+    fo.config.plugins_dir = str(folder)
+    try:
+        yield folder
+    finally:
+        fo.config.plugins_dir = before
+
+
+@pytest.fixture(scope="module")
+def registered_plugin(tmp_path_factory):
+    with plugin_registered(tmp_path_factory.mktemp("fo-plugins")) as folder:
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def app_dataset(tmp_path_factory):
     import fiftyone as fo
