@@ -307,8 +307,10 @@ def shots(tmp_path_factory) -> Path:
 
 # --- what a user does ---------------------------------------------------------------------------
 def open_dataset(page, server: AppServer, name: str, query: str = "") -> None:
-    """Go to the dataset's grid (``query``: e.g. ``?id=<sample>`` opens it in the modal)."""
-    page.goto(f"{server.url}/datasets/{name}{query}", wait_until="domcontentloaded")
+    """Go to the dataset's grid, as a fresh visit: the App server keeps the session's view and
+    open sample (an earlier test's clips, say), so those are cleared first; then ``query``
+    (e.g. ``?id=<sample>`` opens that sample in the modal)."""
+    page.goto(f"{server.url}/datasets/{name}", wait_until="domcontentloaded")
     page.locator('[data-cy="panel-tab-samples"]').wait_for()
     page.wait_for_timeout(1000)
     for text in ("Dismiss", "Disable", "Got it"):  # first-visit banners and tips
@@ -316,13 +318,14 @@ def open_dataset(page, server: AppServer, name: str, query: str = "") -> None:
         if button.count():
             button.first.dispatch_event("click")
     page.keyboard.press("Escape")  # a popover left open by a tip
-    if not query and page.locator('[data-cy="modal"]').count():
-        # the App server keeps the session's open sample (an earlier test's): close it
+    if page.locator('[data-cy="modal"]').count():
         close_modal(page)
-    if not query and page.locator('[data-cy="btn-view-stage-delete"]').count():
-        # the App server keeps the last view of the session (an earlier test's clips): start clean
+    if page.locator('[data-cy="btn-view-stage-delete"]').count():
         page.locator('[data-cy="btn-clear-view-bar"]').first.dispatch_event("click")
         wait_until(lambda: not page.locator('[data-cy="btn-view-stage-delete"]').count(), "the view bar to clear")
+    if query:
+        page.goto(f"{server.url}/datasets/{name}{query}", wait_until="domcontentloaded")
+        page.locator('[data-cy="panel-tab-samples"]').wait_for()
 
 
 def open_panel(page, server: AppServer, name: str):
