@@ -15,6 +15,7 @@ from fiftyone.core.clips import ClipsView
 from speakerid.errors import SpeakeridError
 from speakerid.identity.calibrate import CohortCalibration
 from speakerid.identity.gallery import Gallery
+from speakerid.labels.app_clock import app_counter
 from speakerid.review.clusters import Cluster
 from speakerid.review.frames import crop_file
 from speakerid.review.gallery_link import thumbnail_files
@@ -22,7 +23,6 @@ from speakerid.review.screen_time import SpeakerTime
 
 from .common import SEGMENTS, gallery_problem
 
-PEOPLE_PER_ROW = 3
 BAR_HEIGHT_PX = 34
 
 
@@ -60,7 +60,7 @@ def timeline_rows(sample: Any) -> list[dict]:
             "end": clock(s["end_time"]),
             "duration": f"{s['end_time'] - s['start_time']:.1f} s",
             "confidence": f"{s.confidence or 0:.2f}",
-            "frames": f"{s.support[0]}-{s.support[1]}",
+            "frames": f"#{app_counter(s.support[0])}-#{app_counter(s.support[1])}",  # as the App's counter
         }
         for s in segments_of(sample)
     ]
@@ -155,18 +155,15 @@ def gallery_markdown(path: str) -> str:
         return f"_{problem}_"
     gallery = Gallery.load(Path(path).expanduser())
     thumbs = thumbnail_files(gallery)
-    cells = []
-    for name, count in gallery.counts().items():
-        cells += [f"![{name}]({media_url(thumbs[name])})" if name in thumbs else "", f"{name} ({count})"]
-    width = 2 * PEOPLE_PER_ROW
-    cells += [""] * (-len(cells) % width)
     rule = "S-norm score" if isinstance(gallery.open_set, CohortCalibration) else "similarity"
     lines = [
-        f"**{len(gallery.names)} people** in `{Path(path).name}` (reference faces in brackets; "
-        f"{gallery.embedder}, unknown below {rule} {gallery.threshold:.2f})",
+        f"**{len(gallery.names)} people** in `{Path(path).name}` "
+        f"({gallery.embedder}, unknown below {rule} {gallery.threshold:.2f})",
         "",
-        "|" + " | person |" * PEOPLE_PER_ROW,
-        "|" + "---|" * width,
+        "| face | name | reference faces |",
+        "|---|---|---|",
     ]
-    lines += ["| " + " | ".join(cells[i : i + width]) + " |" for i in range(0, len(cells), width)]
+    for name, count in gallery.counts().items():
+        face = f"![{name}]({media_url(thumbs[name])})" if name in thumbs else ""
+        lines.append(f"| {face} | {name} | {count} |")
     return "\n".join(lines)
