@@ -33,9 +33,11 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from app_data import README_GALLERY, ROOT, annotate_readme, speakerid_command
@@ -243,25 +245,45 @@ def registered_plugin(tmp_path_factory):
         yield folder
 
 
+# Every test module imports these fixtures, and pytest then holds one definition per module: the
+# session's dataset, App server and browser are made once here and shared by all of them (two
+# Playwright instances in one process fail, two datasets would annotate twice).
+_SHARED: dict[str, tuple[Any, Callable[[], None]]] = {}
+
+
+def _shared(key: str, make: Callable[[], tuple[Any, Callable[[], None]]]) -> Any:
+    if key not in _SHARED:
+        _SHARED[key] = make()
+    return _SHARED[key][0]
+
+
+def _release(key: str) -> None:
+    """Close a shared object at the first session teardown (all tests are done by then)."""
+    entry = _SHARED.pop(key, None)
+    if entry is not None:
+        entry[1]()
+
+
 @pytest.fixture(scope="session")
 def app_dataset(tmp_path_factory):
-    import fiftyone as fo
+    def make():
+        import fiftyone as fo
 
-    data = build_app_dataset(tmp_path_factory.mktemp("app-dataset"))
-    try:
-        yield data
-    finally:
-        if fo.dataset_exists(data.name):
-            fo.delete_dataset(data.name)
+        data = build_app_dataset(tmp_path_factory.mktemp("app-dataset"))
+        return data, lambda: fo.dataset_exists(data.name) and fo.delete_dataset(data.name)
+
+    yield _shared("dataset", make)
+    _release("dataset")
 
 
 @pytest.fixture(scope="session")
 def app_server(app_dataset, tmp_path_factory):
-    server = AppServer(app_dataset, tmp_path_factory.mktemp("app-server"))
-    try:
-        yield server
-    finally:
-        server.stop()
+    def make():
+        server = AppServer(app_dataset, tmp_path_factory.mktemp("app-server"))
+        return server, server.stop
+
+    yield _shared("server", make)
+    _release("server")
 
 
 @pytest.fixture(scope="session")
@@ -269,9 +291,11 @@ def browser(tmp_path_factory):
     """Debian's Chromium (no download), headless, one fresh profile; missing browser is a failure."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium (the CI script does)")
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
+    def make():
+        from playwright.sync_api import sync_playwright
+
+        pw = sync_playwright().start()
         context = pw.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),
             executable_path=str(CHROMIUM),
@@ -280,10 +304,15 @@ def browser(tmp_path_factory):
             viewport=VIEWPORT,
         )
         context.set_default_timeout(UI_TIMEOUT_MS)
-        try:
-            yield context
-        finally:
+
+        def close() -> None:
             context.close()
+            pw.stop()
+
+        return context, close
+
+    yield _shared("browser", make)
+    _release("browser")
 
 
 @pytest.fixture()
