@@ -27,6 +27,9 @@ from speakerid.review.video_of import video_of, videos_in
 from . import panel_views as pv
 from .common import SEGMENTS, TRACKS, UNKNOWN
 
+PANEL_STORE, OPEN_CLIP = "speakerid_panel", "open_clip"  # the clip a timeline click asked to open
+OPEN_CLIP_TTL_S = 120  # a request no view change answered is forgotten
+
 
 def current_video(ctx: Any) -> str | None:
     """The video the timeline shows: the one open in the modal, else the selected one, else the
@@ -165,20 +168,26 @@ class SpeakersPanel(foo.Panel):
     # --- state ------------------------------------------------------------------------------
     def _play_segment(self, ctx, segment_id: str) -> None:
         """Show the clip of one segment, then open it (the App plays it from the segment's first
-        frame): the clip is opened by ``on_change_view`` once the App shows the clips view, since
-        opening it before would look its id up in the previous view ("sample not found")."""
+        frame). The clip is opened by ``on_change_view`` once the App shows the clips view:
+        opening it at once would look its id up in the previous view ("sample not found"). The
+        request is kept in the dataset's execution store, not this panel's state, because a
+        click in the modal closes the modal (and its panel) and the grid's panel opens the clip."""
         video = ctx.panel.get_state("video_id")
         if not video:
             return
         clip = ctx.dataset.select(video).filter_labels(SEGMENTS, F("_id") == ObjectId(segment_id)).to_clips(SEGMENTS)
-        ctx.panel.set_state("open_clip", segment_id)
+        ctx.store(PANEL_STORE).set(OPEN_CLIP, segment_id, ttl=OPEN_CLIP_TTL_S)
+        if ctx.current_sample:  # the modal shows a sample the clips view will not hold: close it first
+            ctx.ops.close_sample()
         ctx.ops.set_view(clip)
 
     def _open_pending_clip(self, ctx) -> None:
         """Open the clip a timeline click asked for, now that the App shows its view."""
-        pending = ctx.panel.get_state("open_clip")
-        if pending and pv.is_clips(ctx.view) and pending in ctx.view.values("id"):
-            ctx.panel.set_state("open_clip", None)
+        if not pv.is_clips(ctx.view):
+            return
+        store = ctx.store(PANEL_STORE)
+        pending = store.get(OPEN_CLIP)
+        if pending and pending in ctx.view.values("id") and store.delete(OPEN_CLIP):
             ctx.ops.open_sample(id=pending)
 
     def _show_gallery(self, ctx) -> None:
