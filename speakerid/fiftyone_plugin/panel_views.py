@@ -23,6 +23,7 @@ from speakerid.review.screen_time import SpeakerTime
 
 from .common import SEGMENTS, gallery_problem
 
+PEOPLE_PER_ROW = 3
 BAR_HEIGHT_PX = 34
 
 
@@ -155,15 +156,18 @@ def gallery_markdown(path: str) -> str:
         return f"_{problem}_"
     gallery = Gallery.load(Path(path).expanduser())
     thumbs = thumbnail_files(gallery)
+    cells = []
+    for name, count in gallery.counts().items():
+        cells += [f"![{name}]({media_url(thumbs[name])})" if name in thumbs else "", f"{name} ({count})"]
+    width = 2 * PEOPLE_PER_ROW
+    cells += [""] * (-len(cells) % width)
     rule = "S-norm score" if isinstance(gallery.open_set, CohortCalibration) else "similarity"
     lines = [
-        f"**{len(gallery.names)} people** in `{Path(path).name}` "
-        f"({gallery.embedder}, unknown below {rule} {gallery.threshold:.2f})",
+        f"**{len(gallery.names)} people** in `{Path(path).name}` (face, name and reference faces in brackets; "
+        f"{gallery.embedder}, unknown below {rule} {gallery.threshold:.2f})",
         "",
-        "| face | name | reference faces |",
-        "|---|---|---|",
+        "|" + " |" * width,  # no column titles: the cells say what they are
+        "|" + "---|" * width,
     ]
-    for name, count in gallery.counts().items():
-        face = f"![{name}]({media_url(thumbs[name])})" if name in thumbs else ""
-        lines.append(f"| {face} | {name} | {count} |")
+    lines += ["| " + " | ".join(cells[i : i + width]) + " |" for i in range(0, len(cells), width)]
     return "\n".join(lines)
