@@ -52,8 +52,9 @@ def start_worker(datasets: Callable[[], set[str]], stop: threading.Event, poll_s
         while not stop.is_set():
             try:
                 run_queued(datasets)
-            except Exception:  # noqa: BLE001 - a broken run is recorded by FiftyOne; keep serving
-                logger.exception("speakerid worker: a scheduled operation failed")
+            except Exception as exc:  # noqa: BLE001 - the database is away (a failed run is recorded by
+                # FiftyOne itself, with its traceback, in the run): say so once per poll, try again
+                logger.warning("speakerid worker: cannot read the queue of scheduled runs (%s); retrying", exc)
             stop.wait(poll_s)
 
     thread = threading.Thread(target=loop, name="speakerid-worker", daemon=True)
