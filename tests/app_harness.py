@@ -370,6 +370,10 @@ def open_panel(page, server: AppServer, name: str):
 def open_modal(page, server: AppServer, name: str, sample_id: str) -> None:
     """The sample open in the modal (as a click on its tile does), its video loaded."""
     open_dataset(page, server, name, f"?id={sample_id}")
+    page.locator('[data-cy="modal"]').wait_for()
+    sample_tab = page.locator('[data-cy="modal"] [data-cy="panel-tab-fo-sample-modal-plugin"]')
+    if sample_tab.count():  # the session's modal may show a panel's tab (an earlier test's)
+        sample_tab.first.click()
     page.locator('[data-cy="looker-video-time"]').wait_for(state="attached")
 
 
