@@ -57,6 +57,7 @@ class SpeakersPanel(foo.Panel):
 
     # --- events -----------------------------------------------------------------------------
     def on_load(self, ctx) -> None:
+        self._open_pending_clip(ctx)  # a panel mounted after the view changed (the modal closed)
         if not ctx.panel.get_state("gallery"):
             ctx.panel.set_state("gallery", dataset_gallery(ctx.dataset))
         self._show_gallery(ctx)
