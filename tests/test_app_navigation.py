@@ -1,8 +1,8 @@
 """Play and seek from the Speakers panel, and the panel on every view the App can show it.
 
 On the README's dataset plus the street clip (``app_harness``). In the browser: a timeline bar
-or a segment row clicked in the grid, or a bar clicked in the modal's Speakers tab, opens that
-segment and the App's playhead shows the segment's start; the panel keeps rendering on a
+or a segment row clicked in the grid opens that segment and the App's playhead shows the
+segment's start; the panel keeps rendering on a
 patches view (its own **Index faces**); a frame between analysed ones has its face box drawn.
 Through FiftyOne's executor (as the App's server runs it): the panel's events on dataset,
 filtered, sorted, selected, clips, frames, patches and sorted-patches views resolve the video
@@ -88,32 +88,6 @@ def test_segment_row_click_opens_the_segment_at_its_start(app_dataset, app_serve
     page.locator("button[aria-label^='Showing elapsed time']").first.click()
     counter = page.get_by_test_id("timeline-playhead-time").first
     wait_until(lambda: (counter.text_content() or "").startswith(f"#{target.support[0] - 1} "), "the frame counter")
-
-
-def test_segment_click_in_the_modal_moves_the_playhead(app_dataset, app_server, page, shots):
-    """The Speakers panel in the grid, the video open in the modal with its own Speakers tab: a
-    segment clicked there shows the segment's clip in the modal, playhead on its first frame."""
-    sample, segs = segments(app_dataset.name)
-    target = segs[-1]
-    open_panel(page, app_server, app_dataset.name)
-    open_dataset(page, app_server, app_dataset.name, f"?id={sample.id}")
-    page.get_by_test_id("timeline-playhead-time").first.wait_for()
-    assert playhead_seconds(page) < start_of(target, sample.metadata.frame_rate)
-    modal = page.locator('[data-cy="modal"]')
-    tab = modal.locator('[data-cy="panel-tab-speakers_panel"]')
-    if tab.count():  # the session's modal layout kept it
-        tab.first.click()
-    else:
-        modal.locator('[data-cy="new-panel-btn"]').first.click()
-        page.get_by_text("Speakers", exact=True).last.click()
-    frames = f"#{target.support[0] - 1}-#{target.support[1] - 1}"
-    row = modal.locator(PANEL).get_by_role("row").filter(has_text=frames).first
-    row.scroll_into_view_if_needed()
-    row.click()
-    wait_until(lambda: target.id in page.url, "the segment's clip to open in the modal")
-    page.locator('[data-cy="modal"] [data-cy="panel-tab-fo-sample-modal-plugin"]').first.click()  # the video
-    wait_for_playhead(page, start_of(target, sample.metadata.frame_rate), sample.metadata.frame_rate)
-    page.screenshot(path=str(shots / "modal_click.png"))
 
 
 def test_panel_keeps_working_on_the_face_patches_of_index_faces(app_dataset, app_server, page, shots):
