@@ -16,7 +16,7 @@ import re
 
 import pytest
 from app_harness import *  # noqa: F403 - the fixtures
-from app_harness import PANEL, open_dataset, open_modal, open_panel, seek_modal, wait_until
+from app_harness import PANEL, open_modal, open_panel, seek_modal, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.app]
 PLUGIN = "@speakerid/speakerid"
