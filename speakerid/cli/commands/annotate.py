@@ -11,9 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from speakerid.cli.common import add_pipeline_args, check_writable, expand_inputs, settings_from_args
+from speakerid.cli.common import add_pipeline_args, check_writable, settings_from_args
 from speakerid.cli.progress import console, progress_bar, rate_text
 from speakerid.errors import VideoReadError
+from speakerid.io.inputs import expand_inputs
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -80,9 +81,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json:  # always describes this run: no result is an empty list, never a stale file
         write_json(args.json, results)
     if sink is not None and sink.written:  # the App's panel and forms open this gallery
+        from speakerid.labels.app_config import configure_app
         from speakerid.review.gallery_link import remember_gallery
 
         sink.attempt(lambda: remember_gallery(sink.dataset, gallery, args.gallery))
+        sink.attempt(lambda: configure_app(sink.dataset))  # bookkeeping fields tucked away, one colour per person
     if not args.quiet:
         _summary(results, args, sink)
     if sink is not None and sink.failure:

@@ -73,11 +73,13 @@ def run(args: argparse.Namespace) -> int:
             address=args.address,
         )
     if summary.labelled and not summary.database_error:  # the App's panel and forms open this gallery
+        from speakerid.labels.app_config import configure_app
         from speakerid.labels.database import is_database_failure
         from speakerid.review.gallery_link import remember_gallery
 
         try:
             remember_gallery(collection._dataset, gallery if not isinstance(gallery, str) else None, args.gallery)
+            configure_app(collection._dataset)
         except Exception as exc:
             if not is_database_failure(exc):
                 raise
