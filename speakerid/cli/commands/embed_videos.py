@@ -35,6 +35,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.no_concepts and not args.model:
         raise SpeakeridError("embed-videos: nothing to do (--no-concepts without --model)")
+    if args.model:  # a bad checkpoint is found before minutes of concept embedding, not after
+        from speakerid.video.model import resolve_checkpoint
+
+        resolve_checkpoint(args.model)
     dataset = open_dataset(args.dataset)
     field = args.clips_field or None
     if field and not dataset.has_field(field):
