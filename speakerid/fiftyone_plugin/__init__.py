@@ -14,6 +14,7 @@ from .faces import IndexFaces
 from .panel import SpeakersPanel
 from .review import ApplyReview, ReviewLowConfidence
 from .search import SearchByText
+from .similar_faces import FindSimilarFaces
 
 OPERATORS = (
     AnnotateVideos,
@@ -25,6 +26,7 @@ OPERATORS = (
     ClusterUnknowns,
     NameCluster,
     IndexFaces,
+    FindSimilarFaces,
     SpeakersPanel,
 )
 
