@@ -4,8 +4,10 @@ FiftyOne 1.22's Similarity Search panel refuses patches of a video dataset, but 
 itself (``review.face_index``) sorts the face patches of the dataset's frames fine: the chosen
 face first (distance 0), then the closest faces, each patch carrying its cosine distance in
 ``face_distance`` (a numeric field of the view: shown on the tiles' sidebar, filterable and
-sortable). By default the view has one face per track (its best one), since every face of a
-track shares the track's embedding: 25 tiles of one track would hide the other tracks.
+sortable). The view keeps Brain's order as a plain ordered selection: Brain's ``SortBySimilarity``
+stage stores a Mongo pipeline with ObjectIds that the App cannot load back from JSON.
+By default the view has one face per track (its best one), since every face of a track shares
+the track's embedding: 25 tiles of one track would hide the other tracks.
 """
 
 from __future__ import annotations
@@ -72,4 +74,5 @@ def similar_faces(
         if among is not None:
             keep &= set(among)
         view = view.select(sorted(keep | {face_id}))
-    return view.sort_by_similarity(face_id, k=k, brain_key=FACE_INDEX, dist_field=DISTANCE)
+    ranked = view.sort_by_similarity(face_id, k=k, brain_key=FACE_INDEX, dist_field=DISTANCE)
+    return view.select(ranked.values("id"), ordered=True)  # Brain's own stage does not survive JSON
