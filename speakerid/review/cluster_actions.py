@@ -22,7 +22,7 @@ import numpy as np
 from speakerid.errors import SpeakeridError
 from speakerid.identity.calibrate import MIN_THRESHOLD
 from speakerid.results import UNKNOWN
-from speakerid.review.clusters import INFO_KEY, Cluster, _store, cluster_unknowns, read_clusters
+from speakerid.review.clusters import INFO_KEY, MAX_SIMILARITY, Cluster, _store, cluster_unknowns, read_clusters
 from speakerid.review.tracks import Track, read_tracks
 
 DECISIONS_KEY = "speakerid_cluster_decisions"  # dataset.info: {"auto": {...}, "decisions": [...]}
@@ -97,9 +97,10 @@ def far_tracks(embeddings: np.ndarray, min_similarity: float) -> list[tuple[int,
 
 
 def naming_similarity(dataset: Any) -> float:
-    """The cut-off the stored clusters were made with (the calibration floor if unknown)."""
+    """The cut-off the stored clusters were made with, kept within the clustering's useful range
+    (a cluster made with a loose cut-off on purpose is still checked before it gets a name)."""
     made = (dataset.info or {}).get(INFO_KEY) or {}
-    return float(made.get("min_similarity", MIN_THRESHOLD))
+    return float(np.clip(float(made.get("min_similarity", MIN_THRESHOLD)), MIN_THRESHOLD, MAX_SIMILARITY))
 
 
 def check_cluster_is_one_person(dataset: Any, tracks: list[Track], embeddings: np.ndarray) -> None:
