@@ -11,6 +11,7 @@ from .clusters import ClusterUnknowns, NameCluster
 from .enroll import EnrollSpeakers
 from .explain import ExplainFace
 from .faces import IndexFaces
+from .faces_map import FacesMapPanel
 from .panel import SpeakersPanel
 from .review import ApplyReview, ReviewLowConfidence
 from .search import SearchByText
@@ -28,6 +29,7 @@ OPERATORS = (
     IndexFaces,
     FindSimilarFaces,
     SpeakersPanel,
+    FacesMapPanel,
 )
 
 
