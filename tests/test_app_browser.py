@@ -12,132 +12,21 @@ folder (``docs/img/speakers_panel.png`` is made by ``scripts/readme_screenshot.p
 from __future__ import annotations
 
 import io
-import socket
-import subprocess
-import time
-import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
-from app_data import annotate_readme, speakerid_command
+from app_harness import *  # noqa: F403 - the fixtures
+from app_harness import open_dataset, open_modal, open_panel, seek_modal, wait_until
 
 from speakerid.labels.app_clock import app_frame_number
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.app]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SERVER_START_S = 180
-UI_TIMEOUT_MS = 120_000
-VIEWPORT = {"width": 1600, "height": 1000}
 STRANGER = "Stranger One"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def readme(tmp_path_factory):
-    import fiftyone as fo
-
-    data = annotate_readme(tmp_path_factory.mktemp("readme"))
-    try:
-        yield data
-    finally:
-        if fo.dataset_exists(data.name):
-            fo.delete_dataset(data.name)
-
-
-@pytest.fixture(scope="module")
-def app_url(readme, tmp_path_factory):
-    """``speakerid app --dataset NAME --port P`` (README), run outside the checkout."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("server") / "app.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            speakerid_command("app", "--dataset", readme.name, "--port", str(port)),
-            cwd=log.parent,
-            env={**readme.env, "FIFTYONE_PLUGINS_DIR": str(log.parent / "plugins")},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_S
-        while "FiftyOne App:" not in log.read_text() or not _answers(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"speakerid app did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    """Debian's Chromium (no download), headless, fresh profile; missing browser is a failure."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium (the CI script does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport=VIEWPORT,
-        )
-        context.set_default_timeout(UI_TIMEOUT_MS)
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("screenshots")
-
-
-def open_dataset(page, url: str, name: str, query: str = "") -> None:
-    page.goto(f"{url}/datasets/{name}{query}", wait_until="domcontentloaded")
-    page.locator('[data-cy="panel-tab-samples"]').wait_for()
-    page.wait_for_timeout(1000)
-    for text in ("Dismiss", "Disable"):  # first-visit banners
-        button = page.get_by_text(text, exact=True)
-        if button.count():
-            button.first.dispatch_event("click")
-
-
 # --- 1. labels on their own picture --------------------------------------------------------
-def test_face_box_sits_on_the_face_at_a_seeked_frame(readme, app_url, page, shots):
+def test_face_box_sits_on_the_face_at_a_seeked_frame(app_dataset, app_server, page, shots):
     import fiftyone as fo
     from PIL import Image
 
@@ -146,7 +35,7 @@ def test_face_box_sits_on_the_face_at_a_seeked_frame(readme, app_url, page, shot
     from speakerid.settings import AnnotateSettings
     from speakerid.timeline.tracks import box_iou
 
-    sample = fo.load_dataset(readme.name).first()
+    sample = fo.load_dataset(app_dataset.name).first()
     fps = sample.metadata.frame_rate
     lin = {
         n: d
@@ -156,23 +45,11 @@ def test_face_box_sits_on_the_face_at_a_seeked_frame(readme, app_url, page, shot
         if d.label == "lin_manuel_miranda" and d.bounding_box[2] > 0.1
     }
     target = sorted(lin)[len(lin) // 2]  # a frame with a large named face, mid-clip
-    open_dataset(page, app_url, readme.name, f"?id={sample.id}")
+    open_modal(page, app_server, app_dataset.name, sample.id)
     looker = page.locator('[data-cy="modal-looker-container"]')
-    clock = page.locator('[data-cy="looker-video-time"]')
-    clock.wait_for(state="attached")
-    looker.hover()
-    page.locator('[data-cy="looker-controls-settings"]').dispatch_event("click")
-    page.locator('[data-cy="looker-checkbox-Use frame number"]').dispatch_event("click")
-    page.locator('[data-cy="looker-controls-settings"]').dispatch_event("click")
-    looker.hover()
-    for _ in range(target - 1):  # seek frame by frame, as the App's "next frame" key does
-        page.keyboard.press(".")
-    page.wait_for_function(
-        "n => document.querySelector('[data-cy=looker-video-time]').textContent.trim().startsWith(n + ' /')",
-        arg=str(target),
-    )
+    seek_modal(page, target)  # as the App's "next frame" key does, re-pressed when a press is dropped
     page.wait_for_timeout(1500)
-    current = int(clock.text_content().split("/")[0])
+    current = int(page.locator('[data-cy="looker-video-time"]').text_content().split("/")[0])
     assert current == target  # the App's current frame is the label's frame
     box = looker.bounding_box()
     shot = np.asarray(Image.open(io.BytesIO(page.screenshot(clip=box))).convert("RGB"))
@@ -209,29 +86,20 @@ def test_face_box_sits_on_the_face_at_a_seeked_frame(readme, app_url, page, shot
 
 
 # --- 2. the Speakers panel ------------------------------------------------------------------
-def _open_panel(page, url: str, name: str):
-    open_dataset(page, url, name)
-    page.locator('[data-cy="new-panel-btn"]').first.click()
-    page.get_by_text("Speakers", exact=True).first.click()
-    panel = page.locator('[data-cy="panel-content-speakers_panel"]')
-    panel.get_by_role("button", name="Find recurring strangers").wait_for()
-    return panel
-
-
 def _loaded(images) -> bool:
     return images.count() > 0 and all(
         images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0") for i in range(images.count())
     )
 
 
-def test_speakers_panel_draws_timeline_gallery_and_clusters(readme, app_url, page, shots):
+def test_speakers_panel_draws_timeline_gallery_and_clusters(app_dataset, app_server, page, shots):
     import fiftyone as fo
 
     from speakerid.identity.gallery import Gallery
     from speakerid.review.gallery_link import dataset_gallery
 
-    ds = fo.load_dataset(readme.name)
-    panel = _open_panel(page, app_url, readme.name)
+    ds = fo.load_dataset(app_dataset.name)
+    panel = open_panel(page, app_server, app_dataset.name)
     panel.get_by_text("Speaker timeline: short_hamilton_clip.mp4").wait_for()
     plots = panel.locator(".js-plotly-plot")
     plots.first.wait_for()
@@ -256,49 +124,53 @@ def test_speakers_panel_draws_timeline_gallery_and_clusters(readme, app_url, pag
     page.screenshot(path=str(shots / "speakers_panel.png"))
 
 
-def test_naming_a_cluster_relabels_its_tracks(readme, app_url, page, shots):
+def test_naming_a_cluster_relabels_its_tracks(app_dataset, app_server, page, shots):
     import fiftyone as fo
     from fiftyone import ViewField as F
 
-    ds = fo.load_dataset(readme.name)
-    panel = page.locator('[data-cy="panel-content-speakers_panel"]')
-    tracks = ds.filter_labels("face_tracks", F("cluster") == 1).values("face_tracks.detections.index")[0]
+    ds = fo.load_dataset(app_dataset.name)
+    panel = open_panel(page, app_server, app_dataset.name)
+    clustered = ds.filter_labels("face_tracks", F("cluster") == 1)
+    tracks = dict(zip(clustered.values("id"), clustered.values("face_tracks.detections.index")))
     assert tracks
     name_box = panel.get_by_role("button", name="Name cluster").locator("xpath=preceding::input[1]")
     name_box.fill(STRANGER)
     name_box.press("Tab")
     page.wait_for_timeout(1000)
     panel.get_by_role("button", name="Name cluster").click()
-    deadline = time.monotonic() + 120
-    while True:
-        sample = ds.first()
-        sample.reload(hard=True)  # written by the App server, another process
-        named = [d.label for d in sample["face_tracks"].detections if d.index in tracks]
-        if set(named) == {STRANGER} or time.monotonic() > deadline:
-            break
-        time.sleep(1)
+
+    def named() -> dict:
+        samples = {i: ds[i] for i in tracks}
+        for sample in samples.values():
+            sample.reload(hard=True)  # written by the App server, another process
+        return {i: {d.label for d in s["face_tracks"].detections if d.index in tracks[i]} for i, s in samples.items()}
+
+    wait_until(lambda: all(v == {STRANGER} for v in named().values()), "the cluster's tracks to be renamed", 300)
     page.screenshot(path=str(shots / "named_cluster.png"))
-    assert set(named) == {STRANGER}
-    faces = [d.label for f in sample.frames.values() if f["faces"] for d in f["faces"].detections if d.index in tracks]
-    assert faces and set(faces) == {STRANGER}
-    assert STRANGER in {c.label for c in sample["speakers"].classifications}
+    for sample_id, indices in tracks.items():
+        sample = ds[sample_id]
+        faces = [
+            d.label for f in sample.frames.values() if f["faces"] for d in f["faces"].detections if d.index in indices
+        ]
+        assert faces and set(faces) == {STRANGER}
+        assert STRANGER in {c.label for c in sample["speakers"].classifications}
     panel.get_by_text(STRANGER).first.wait_for()  # the panel's screen time shows the new name
 
 
 # --- 3. faces in FiftyOne Brain ---------------------------------------------------------------
-def test_sort_by_similarity_on_a_face_shows_the_same_person_first(readme, app_url, page, shots):
+def test_sort_by_similarity_on_a_face_shows_the_same_person_first(app_dataset, app_server, page, shots):
     import fiftyone as fo
     from bson import ObjectId
     from fiftyone.operators.store import ExecutionStore
 
     from speakerid.review.face_index import faces_view
 
-    open_dataset(page, app_url, readme.name)
+    open_dataset(page, app_server, app_dataset.name)
     # our button in the grid's action bar (or under its "more items" when the bar is full)
     page.locator('[data-cy="fo-grid-actions"]').get_by_text("Index faces", exact=True).first.dispatch_event("click")
     page.get_by_role("button", name="Execute").click()
     page.locator('[data-cy="entry-counts"]', has_text="patches").wait_for()  # the grid: one patch per face
-    ds = fo.load_dataset(readme.name)
+    ds = fo.load_dataset(app_dataset.name)
     ds.reload()  # the App server (another process) added the frame pictures
     patches = faces_view(ds)
     labels = dict(zip(patches.values("id"), patches.values("faces.label")))

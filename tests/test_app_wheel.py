@@ -13,13 +13,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.app]
 
 
 def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, **kwargs)
     assert done.returncode == 0, f"{' '.join(map(str, cmd))}\n{done.stdout[-1500:]}\n{done.stderr[-1500:]}"
     return done
+
+
+def _site_dirs() -> list[str]:
+    """The running interpreter's site directories (a venv's, then its base's when it sees them)."""
+    import site
+
+    dirs = [*site.getsitepackages(), site.getusersitepackages()]
+    return [d for d in dict.fromkeys(dirs) if Path(d).is_dir()]
 
 
 def test_wheel_install_gives_a_working_plugin(tmp_path):
@@ -34,13 +42,20 @@ def test_wheel_install_gives_a_working_plugin(tmp_path):
     wheel = next(wheels.glob("speakerid-*.whl"))
     assert "speakerid/fiftyone_plugin/fiftyone.yml" in zipfile.ZipFile(wheel).namelist()
 
-    # a fresh venv that sees the installed dependencies (torch, fiftyone) but not this checkout's speakerid
+    # a fresh venv that sees the installed dependencies (torch, fiftyone, cv2) but not this checkout's
+    # speakerid: the site directories of *this* interpreter, added after the venv's own (so the wheel
+    # wins). ``venv --system-site-packages`` would give the base interpreter's packages instead when
+    # the suite itself runs inside a virtualenv.
     venv = tmp_path / "venv"
-    _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)])
+    _run([sys.executable, "-m", "venv", str(venv)])
     python, speakerid = venv / "bin" / "python", venv / "bin" / "speakerid"
+    purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
+    (Path(purelib) / "_speakerid_test_parent.pth").write_text(
+        "".join(f"import site; site.addsitedir({d!r})\n" for d in _site_dirs())
+    )
     _run([str(python), "-m", "pip", "install", "--no-deps", "-q", str(wheel)])
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},  # no checkout on the path
         "SPEAKERID_CACHE": str(tmp_path / "cache"),
         "FIFTYONE_PLUGINS_DIR": str(tmp_path / "fo-plugins"),
     }

@@ -18,6 +18,7 @@ from speakerid.batch import label_dataset
 from speakerid.batch.job import load_gallery as job_gallery
 from speakerid.errors import SpeakeridError
 from speakerid.identity.gallery import Gallery
+from speakerid.labels.app_config import configure_app
 from speakerid.review.gallery_link import remember_gallery
 from speakerid.settings import AnnotateSettings
 
@@ -106,6 +107,7 @@ class AnnotateVideos(foo.Operator):
             failed += [f"{Path(p).name}: {why}" for p, why in summary.failed]
         if labelled or skipped:  # the panel and the forms open this gallery from now on
             remember_gallery(ctx.dataset, gallery, path)
+            configure_app(ctx.dataset)
         text = f"{labelled} labelled, {skipped} already up to date, {len(failed)} failed"
         yield from _progress(ctx, 1.0, text)
         if failed and not labelled:

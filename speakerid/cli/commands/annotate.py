@@ -78,9 +78,11 @@ def run(args: argparse.Namespace) -> int:
             if sink is not None:
                 sink.write(label_docs(result))
     if sink is not None and sink.written:  # the App's panel and forms open this gallery
+        from speakerid.labels.app_config import configure_app
         from speakerid.review.gallery_link import remember_gallery
 
         remember_gallery(sink.dataset, gallery, args.gallery)
+        configure_app(sink.dataset)  # bookkeeping fields tucked away, one colour per person
     if args.json:  # always describes this run: no result is an empty list, never a stale file
         write_json(args.json, results)
     if not args.quiet:

@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     import fiftyone as fo
 
     from speakerid import plugin_install
+    from speakerid.labels.app_config import configure_app
     from speakerid.labels.database import check_database
     from speakerid.labels.replace import finish_pending
 
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         os.environ["SPEAKERID_GALLERY"] = os.path.abspath(args.gallery)
     dataset = fo.load_dataset(args.dataset)
     finish_pending(dataset)  # a write killed mid-swap is completed before anyone looks
+    configure_app(dataset)  # speakerid's bookkeeping fields out of the sidebar's way, one colour per person
     # remote=True: serve without opening a browser here; FiftyOne's ssh banner is filtered out
     # (speakerid.labels.database) and replaced by one line, only on a machine reached over ssh.
     session = fo.launch_app(dataset, address=args.address, port=args.port, remote=True)

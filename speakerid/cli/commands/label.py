@@ -73,9 +73,11 @@ def run(args: argparse.Namespace) -> int:
             address=args.address,
         )
     if summary.labelled:  # the App's panel and forms open this gallery
+        from speakerid.labels.app_config import configure_app
         from speakerid.review.gallery_link import remember_gallery
 
         remember_gallery(collection._dataset, gallery if not isinstance(gallery, str) else None, args.gallery)
+        configure_app(collection._dataset)
     if not args.quiet:
         print_summary(summary)
     else:

@@ -1,0 +1,406 @@
+"""The browser suite's harness: the README's dataset plus the street clip, ``speakerid app`` and
+Debian's Chromium, with every plugin error turned into a test failure.
+
+Import the fixtures into a test module (``from app_harness import *  # noqa: F403``: ``__all__``
+is the fixtures) and the helpers by name, then use:
+
+- ``app_dataset`` (session): ``speakerid annotate sample_videos/short_hamilton_clip.mp4 --gallery
+  sample_videos/gallery --dataset <new> --json ...`` (the README) then the same for
+  ``../shared/data/videos/street_crowd_unknown.mp4``: two videos, one dataset (deleted afterwards).
+- ``app_server`` (session): ``speakerid app --dataset <it> --port <free>`` run outside the checkout;
+  ``.url``, ``.log_text()``.
+- ``page`` (per test): a fresh tab of one headless Chromium (``/usr/bin/chromium``, no download).
+  After the test it fails if the App showed or logged a plugin error: an operator/panel
+  execution that returned an error, an uncaught page error, a console error (known noise of the
+  App itself excepted, see ``BENIGN_CONSOLE``), a traceback in the server log, the panel's error
+  view or the App's error page. ``assert_no_app_errors(page)`` checks the same mid-test.
+- ``shots`` (session): a temporary folder for screenshots.
+
+Helpers click like a user: ``open_dataset``, ``open_panel``, ``open_modal``, ``seek_modal``,
+``modal_frame``, ``run_grid_action``. Timeouts are sized for a loaded 2-core machine: waits poll
+what the App renders, and keyboard seeks re-press until the App's counter moves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from app_data import README_GALLERY, ROOT, annotate_readme, speakerid_command
+
+__all__ = ["app_dataset", "app_server", "browser", "page", "shots"]  # the fixtures: `from app_harness import *`
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+STREET_VIDEO = (ROOT.parent / "shared" / "data" / "videos" / "street_crowd_unknown.mp4").resolve()
+SERVER_START_S = 300
+UI_TIMEOUT_MS = 180_000  # one App action on a 2-core machine with another CPU job running
+VIEWPORT = {"width": 1600, "height": 1000}
+PANEL = '[data-cy="panel-content-speakers_panel"]'
+# Console errors the App prints on its own, with or without our plugin: no network (analytics,
+# fonts), media range requests cancelled by seeking. Anything else fails the test.
+BENIGN_CONSOLE = (
+    "net::ERR_",
+    "Failed to load resource",
+    "segment.io",
+    "segment.com",
+    "analytics",
+    "The play() request was interrupted",
+    "Download the React DevTools",
+    "AbortError",
+    "Failed to fetch",  # the App's own calls out (no network here); ours are checked as responses
+    "react-virtuoso",  # "Zero-sized element" of the App's own lists
+)
+SERVER_ERROR_MARKS = ("Traceback (most recent call last)", " ERROR ", "ERROR:", "Exception in ASGI application")
+
+
+@dataclass
+class AppDataset:
+    """The dataset of the suite: README sample + street clip, annotated by the CLI."""
+
+    name: str
+    json: dict  # the README's --json output for the sample clip
+    cache: Path
+    env: dict
+    videos: dict[str, Path] = field(default_factory=dict)  # file name -> path
+
+
+def build_app_dataset(tmp: Path) -> AppDataset:
+    """The README's ``speakerid annotate`` then ``speakerid annotate <street clip>`` into it."""
+    if not STREET_VIDEO.exists():
+        pytest.fail(f"shared test data not found: {STREET_VIDEO}")
+    readme = annotate_readme(tmp)
+    run = subprocess.run(
+        speakerid_command(
+            "annotate", str(STREET_VIDEO), "--gallery", README_GALLERY, "--dataset", readme.name, "--quiet"
+        ),
+        cwd=ROOT,
+        env=readme.env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    videos = {p.name: p for p in (ROOT / "sample_videos" / "short_hamilton_clip.mp4", STREET_VIDEO)}
+    return AppDataset(readme.name, readme.json, readme.cache, readme.env, videos)
+
+
+class AppServer:
+    """``speakerid app`` in a subprocess, its output in a log file."""
+
+    def __init__(self, dataset: AppDataset, folder: Path, extra_env: dict | None = None) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = folder / "app.log"
+        env = {**dataset.env, "FIFTYONE_PLUGINS_DIR": str(folder / "plugins"), **(extra_env or {})}
+        with open(self.log, "w") as out:
+            self.proc = subprocess.Popen(
+                speakerid_command("app", "--dataset", dataset.name, "--port", str(self.port)),
+                cwd=folder,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + SERVER_START_S
+        while "FiftyOne App:" not in self.log_text() or not _answers(self.url):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"speakerid app did not start: {self.log_text()[-2000:]}")
+            time.sleep(0.5)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def mark(self) -> int:
+        """The log's length now: ``errors(mark)`` reports only what came after."""
+        return len(self.log_text())
+
+    def errors(self, since: int = 0) -> list[str]:
+        """Tracebacks and ERROR lines the server logged after ``since``."""
+        text = self.log_text()[since:]
+        return [text[max(0, i - 200) : i + 1500] for i in _find_all(text, SERVER_ERROR_MARKS)]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class PageWatch:
+    """Everything a tab reports that means something broke: operator/panel executions that
+    returned an error, HTTP 5xx, uncaught page errors and console errors."""
+
+    def __init__(self, page) -> None:
+        self.problems: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        page.on("response", self._response)
+
+    def _console(self, msg) -> None:
+        if msg.type == "error" and not any(b in msg.text for b in BENIGN_CONSOLE):
+            self.problems.append(f"console error: {msg.text[:1500]}")
+
+    def _response(self, resp) -> None:
+        if resp.status >= 500:
+            self.problems.append(f"HTTP {resp.status} from {resp.url}")
+        if "/operators/execute" not in resp.url:
+            return
+        try:
+            body = resp.text()
+        except Exception:  # noqa: BLE001 - the tab closed or navigated before the body came
+            return
+        for line in body.splitlines() or [body]:
+            error = _operator_error(line)
+            if error:
+                self.problems.append(f"operator error ({resp.url.rsplit('/', 1)[-1]}): {error[-1500:]}")
+
+
+def _operator_error(line: str) -> str | None:
+    """The error of one operator response (or one line of a generator's stream), if any."""
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    body = data.get("body") if isinstance(data.get("body"), dict) else {}
+    error = data.get("error") or body.get("error")
+    if isinstance(error, dict):
+        error = error.get("message") or json.dumps(error)
+    return str(error) if error else None
+
+
+def page_problems(page) -> list[str]:
+    """What the page shows as broken right now: a traceback in the panel, the App's error page."""
+    problems = []
+    panel = page.locator(PANEL)
+    if panel.count() and panel.first.is_visible():
+        text = panel.first.inner_text()
+        if "Traceback" in text:
+            problems.append(f"panel error: {text[:1500]}")
+    body = page.locator("body").inner_text().strip() if page.locator("body").count() else ""
+    if body.startswith("Error:") and page.get_by_text("Trace", exact=True).count():
+        problems.append(f"App error page: {body[:1500]}")  # e.g. "sample with id ... not found"
+    return problems
+
+
+def assert_no_app_errors(page) -> None:
+    """Fail now if the tab, the panel or the server reported a plugin error so far."""
+    watch: PageWatch = page._speakerid_watch
+    server: AppServer = page._speakerid_server
+    problems = watch.problems + server.errors(page._speakerid_mark) + page_problems(page)
+    if problems:
+        pytest.fail("the App reported errors:\n" + "\n---\n".join(problems[:10]))
+
+
+# --- fixtures -----------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def app_dataset(tmp_path_factory):
+    import fiftyone as fo
+
+    data = build_app_dataset(tmp_path_factory.mktemp("app-dataset"))
+    try:
+        yield data
+    finally:
+        if fo.dataset_exists(data.name):
+            fo.delete_dataset(data.name)
+
+
+@pytest.fixture(scope="session")
+def app_server(app_dataset, tmp_path_factory):
+    server = AppServer(app_dataset, tmp_path_factory.mktemp("app-server"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """Debian's Chromium (no download), headless, one fresh profile; missing browser is a failure."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium (the CI script does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport=VIEWPORT,
+        )
+        context.set_default_timeout(UI_TIMEOUT_MS)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture()
+def page(browser, app_server):
+    """A new tab; after the test, any plugin error it saw (tab, panel, server log) fails it."""
+    tab = browser.new_page()
+    tab._speakerid_watch = PageWatch(tab)
+    tab._speakerid_server = app_server
+    tab._speakerid_mark = app_server.mark()
+    try:
+        yield tab
+        assert_no_app_errors(tab)
+    finally:
+        tab.close()
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("screenshots")
+
+
+# --- what a user does ---------------------------------------------------------------------------
+def open_dataset(page, server: AppServer, name: str, query: str = "") -> None:
+    """Go to the dataset's grid (``query``: e.g. ``?id=<sample>`` opens it in the modal)."""
+    page.goto(f"{server.url}/datasets/{name}{query}", wait_until="domcontentloaded")
+    page.locator('[data-cy="panel-tab-samples"]').wait_for()
+    page.wait_for_timeout(1000)
+    for text in ("Dismiss", "Disable", "Got it"):  # first-visit banners and tips
+        button = page.get_by_text(text, exact=True)
+        if button.count():
+            button.first.dispatch_event("click")
+    page.keyboard.press("Escape")  # a popover left open by a tip
+    if not query and page.locator('[data-cy="modal"]').count():
+        # the App server keeps the session's open sample (an earlier test's): close it
+        close_modal(page)
+    if not query and page.locator('[data-cy="btn-view-stage-delete"]').count():
+        # the App server keeps the last view of the session (an earlier test's clips): start clean
+        page.locator('[data-cy="btn-clear-view-bar"]').first.dispatch_event("click")
+        wait_until(lambda: not page.locator('[data-cy="btn-view-stage-delete"]').count(), "the view bar to clear")
+
+
+def open_panel(page, server: AppServer, name: str):
+    """The grid with the Speakers panel opened from the **+** tab menu; returns the panel."""
+    open_dataset(page, server, name)
+    page.locator('[data-cy="new-panel-btn"]').first.dispatch_event("click")
+    page.get_by_text("Speakers", exact=True).first.click()
+    panel = page.locator(PANEL)
+    panel.get_by_role("button", name="Refresh").wait_for()
+    return panel
+
+
+def open_modal(page, server: AppServer, name: str, sample_id: str) -> None:
+    """The sample open in the modal (as a click on its tile does), its video loaded."""
+    open_dataset(page, server, name, f"?id={sample_id}")
+    page.locator('[data-cy="looker-video-time"]').wait_for(state="attached")
+
+
+def close_modal(page) -> None:
+    """Close the sample modal, if open, as a user does: a click beside it."""
+    wait_until(
+        lambda: page.mouse.click(8, VIEWPORT["height"] // 2) or not page.locator('[data-cy="modal"]').count(),
+        "the modal to close",
+        every_s=1.0,
+    )
+
+
+def modal_frame(page) -> int | None:
+    """The frame number the modal's counter shows (``Use frame number`` on), or None."""
+    text = page.locator('[data-cy="looker-video-time"]').first.text_content() or ""
+    head = text.split("/")[0].strip()
+    return int(head) if head.isdigit() else None
+
+
+def use_frame_numbers(page) -> None:
+    """Switch the modal's counter from time to frame numbers (its settings menu)."""
+    looker = page.locator('[data-cy="modal-looker-container"]')
+    looker.hover()
+    page.locator('[data-cy="looker-controls-settings"]').dispatch_event("click")
+    page.locator('[data-cy="looker-checkbox-Use frame number"]').dispatch_event("click")
+    page.locator('[data-cy="looker-controls-settings"]').dispatch_event("click")
+    wait_until(lambda: modal_frame(page) is not None, "the modal's counter shows frame numbers")
+
+
+def seek_modal(page, target: int, timeout_s: float = UI_TIMEOUT_MS / 1000) -> None:
+    """Step the modal video to frame ``target`` with the App's own keys (``.``/``,``), reading the
+    counter after each press and pressing again when a press was dropped (the App ignores keys
+    until the video has loaded, and a loaded machine drops them while a seek still decodes)."""
+    looker = page.locator('[data-cy="modal-looker-container"]')
+    use_frame_numbers(page)
+    deadline = time.monotonic() + timeout_s
+    while (current := modal_frame(page)) != target:
+        if time.monotonic() > deadline:
+            pytest.fail(f"the modal's counter is at {current}, seeking to {target} for {timeout_s:.0f} s")
+        looker.hover()
+        page.keyboard.press("." if current is None or current < target else ",")
+        moved = time.monotonic() + 2.0
+        while modal_frame(page) == current and time.monotonic() < moved:
+            page.wait_for_timeout(40)
+
+
+def run_grid_action(page, label: str) -> None:
+    """Click our button in the grid's action bar (or under its "more" menu)."""
+    page.locator('[data-cy="fo-grid-actions"]').get_by_text(label, exact=True).first.dispatch_event("click")
+
+
+def wait_until(check, what: str, timeout_s: float = UI_TIMEOUT_MS / 1000, every_s: float = 0.25):
+    """Poll ``check()`` until it returns something truthy (returned); fail saying ``what``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(every_s)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def _find_all(text: str, marks: tuple[str, ...]) -> list[int]:
+    return sorted(i for m in marks for i in _positions(text, m))
+
+
+def _positions(text: str, mark: str) -> list[int]:
+    out, i = [], text.find(mark)
+    while i >= 0:
+        out.append(i)
+        i = text.find(mark, i + 1)
+    return out
+
+
+def unique_name(prefix: str = "test-app") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+os.environ.setdefault("FIFTYONE_DO_NOT_TRACK", "true")
