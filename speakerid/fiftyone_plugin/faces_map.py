@@ -130,29 +130,37 @@ class FacesMapPanel(foo.Panel):
             faces = face_map(ctx.dataset)
             groups = len(set(faces.groups(color_by)))
             note = f"{len(faces.label_ids)} faces, {groups} {'people' if color_by == 'person' else 'groups'}"
-        ctx.panel.set_state("summary", note)
-        ctx.panel.set_data({"map": map_traces(faces, color_by)})
+        traces = map_traces(faces, color_by)
+        legend = [
+            {"group": t["customdata"][0][0], "faces": len(t["ids"]), "colour": t["marker"]["color"]} for t in traces
+        ]
+        ctx.panel.set_state({"summary": note, "legend": legend})
+        ctx.panel.set_data({"map": traces})
 
     def render(self, ctx) -> types.Property:
         panel = types.Object()
-        row = panel.h_stack("controls", align_x="left")
-        choice = types.Dropdown(space=4)
-        for key in COLOR_BY:
-            choice.add_choice(key, label=f"colour by {key}")
-        panel.enum("color_by", choice.values(), label="Colour", view=choice, on_change=self.on_color_by)
-        row.btn("refresh", label="Refresh", icon="refresh", on_click=self.on_refresh)
-        panel.md(ctx.panel.get_state("summary") or "", name="summary")
         panel.plot(
             "map",
             layout={
-                "height": 520,
-                "margin": {"l": 20, "r": 20, "t": 10, "b": 20},
+                "title": {"text": "Faces map (click a face to open it)"},
+                "height": 560,
+                "margin": {"l": 20, "r": 20, "t": 40, "b": 20},
                 "xaxis": {"visible": False},
-                "yaxis": {"visible": False, "scaleanchor": "x"},
+                "yaxis": {"visible": False},
                 "legend": {"orientation": "h"},
                 "hovermode": "closest",
             },
             config={"displayModeBar": False},
             on_click=self.on_point_click,
         )
+        panel.md(ctx.panel.get_state("summary") or "", name="summary")
+        choice = types.Dropdown()
+        for key in COLOR_BY:
+            choice.add_choice(key, label=f"colour by {key}")
+        panel.enum("color_by", choice.values(), label="Colour", view=choice, on_change=self.on_color_by)
+        panel.btn("refresh", label="Refresh", icon="refresh", on_click=self.on_refresh)
+        table = types.TableView()
+        for key, label in (("group", "Person / cluster"), ("faces", "Faces"), ("colour", "Colour")):
+            table.add_column(key, label=label)
+        panel.list("legend", types.Object(), view=table)
         return types.Property(panel, view=types.GridView(orientation="vertical", height=100, width=100))
