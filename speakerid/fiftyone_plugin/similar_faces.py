@@ -49,5 +49,6 @@ class FindSimilarFaces(foo.Operator):
             ctx.dataset, face, int(ctx.params.get("k") or DEFAULT_K), ctx.params.get("per_track", True)
         )
         ctx.ops.set_view(view)
+        ctx.ops.set_active_fields(fields=["faces", DISTANCE])  # the distance shows on each tile
         notify(ctx, f"{len(view)} faces, closest first (distance in '{DISTANCE}')")
         return {"faces": len(view), "ids": view.values("id"), "distances": view.values(DISTANCE)}
