@@ -20,6 +20,7 @@ from .common import FACES, FRAME_FACES, TRACKS, UNKNOWN
 from .panel_views import media_url
 
 STRIP_LIMIT = 24  # member faces shown before "and N more"
+STRIP_ROW = 8  # faces per row of the strip
 
 
 def cluster_view(dataset: Any, number: int) -> Any:
@@ -42,8 +43,12 @@ def member_strip(cluster: Cluster | None, limit: int = STRIP_LIMIT) -> str:
             cells.append(f'![track {t.index}]({media_url(crop_file(t))} "{caption}")')
         except SpeakeridError:
             cells.append(f"_(track {t.index}: no picture)_")
-    more = f" _and {len(members) - limit} more_" if len(members) > limit else ""
-    return f"**Cluster {cluster.id}: {len(members)} track(s)**\n\n" + " ".join(cells) + more
+    rows = [cells[i : i + STRIP_ROW] for i in range(0, len(cells), STRIP_ROW)]
+    width = min(len(cells), STRIP_ROW)
+    table = ["| " + " | ".join([""] * width) + " |", "|" + "---|" * width]
+    table += ["| " + " | ".join(row + [""] * (width - len(row))) + " |" for row in rows]
+    more = f"\n\n_and {len(members) - limit} more_" if len(members) > limit else ""
+    return f"**Cluster {cluster.id}: {len(members)} track(s)**\n\n" + "\n".join(table) + more
 
 
 def undo_label(dataset: Any) -> str | None:
