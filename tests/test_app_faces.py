@@ -6,11 +6,11 @@ member strip, a cluster's own boxes, naming refusing a far track)."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
-from app_data import ROOT, annotate_readme, speakerid_command
+from app_data import plugin_installed
+from app_harness import build_app_dataset
 
 pytestmark = [pytest.mark.slow, pytest.mark.app]
 
@@ -20,35 +20,17 @@ LIN = "lin_manuel_miranda"
 
 @pytest.fixture(scope="module", autouse=True)
 def plugins_dir(tmp_path_factory):
-    import fiftyone as fo
-
-    from speakerid import plugin_install
-
-    target = tmp_path_factory.mktemp("fo-plugins")
-    before = fo.config.plugins_dir
-    plugin_install.install(target)
-    fo.config.plugins_dir = str(target)
-    yield target
-    fo.config.plugins_dir = before
+    with plugin_installed(tmp_path_factory.mktemp("fo-plugins")) as target:
+        yield target
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory, street):
-    """README's dataset (``speakerid annotate`` the sample clip), then the street clip added."""
+def dataset(tmp_path_factory):
+    """The browser suite's dataset: README's ``speakerid annotate`` plus the street clip."""
     import fiftyone as fo
 
-    data = annotate_readme(tmp_path_factory.mktemp("readme"))
+    data = build_app_dataset(tmp_path_factory.mktemp("app-dataset"))
     try:
-        run = subprocess.run(
-            speakerid_command("annotate", str(street), "--gallery", "sample_videos/gallery")
-            + ["--dataset", data.name, "--quiet"],
-            cwd=ROOT,
-            env=data.env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        assert run.returncode == 0, run.stderr[-2000:]
         yield fo.load_dataset(data.name)
     finally:
         if fo.dataset_exists(data.name):
@@ -127,8 +109,10 @@ def test_faces_map_colours_people_and_a_click_opens_the_face(dataset):
     assert len(np.unique(points.round(4), axis=0)) == len(points)  # no faces stacked on one spot
     lin = next(t for t in traces if t["name"].startswith(LIN))
     state, out = panel("faces_map", dataset, "on_point_click", state, {"id": lin["ids"][0]})
-    assert requests(out, "open_sample")[0]["id"] == lin["ids"][0]
-    assert shown_view(dataset, out).select(lin["ids"][0]).first().faces.label == LIN
+    faces = shown_view(dataset, out)
+    assert faces.select(lin["ids"][0]).first().faces.label == LIN and not requests(out, "open_sample")
+    state, out = panel("faces_map", dataset, "on_change_view", state, view=faces)  # the App shows the faces
+    assert requests(out, "open_sample")[0]["id"] == lin["ids"][0] and not state["open_face"]
     state, out = panel("faces_map", dataset, "on_color_by", state, {"value": "cluster"})  # before clustering: names
     assert state["color_by"] == "cluster"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_data import plugin_installed
 
 PLUGIN = "@speakerid/speakerid"
 OPERATORS = {
@@ -71,16 +72,8 @@ def panel_state(result) -> dict:
 def plugins_dir(tmp_path_factory):
     """FiftyOne loads the plugin shipped in the package, installed by ``speakerid plugin install``
     into a temporary plugins dir."""
-    import fiftyone as fo
-
-    from speakerid import plugin_install
-
-    target = tmp_path_factory.mktemp("fo-plugins")
-    before = fo.config.plugins_dir
-    plugin_install.install(target)
-    fo.config.plugins_dir = str(target)
-    yield target
-    fo.config.plugins_dir = before
+    with plugin_installed(tmp_path_factory.mktemp("fo-plugins")) as target:
+        yield target
 
 
 @pytest.fixture(scope="module")

@@ -106,8 +106,16 @@ class FacesMapPanel(foo.Panel):
         ctx.panel.set_state("color_by", ctx.params.get("value") or COLOR_BY[0])
         self._show(ctx)
 
+    def on_change_view(self, ctx) -> None:
+        """Open the face a click asked for, now that the App shows the faces grid (opening it at
+        once would look its id up in the previous view: "sample not found")."""
+        pending = ctx.panel.get_state("open_face")
+        if pending and ctx.view._is_patches and len(ctx.view.select(pending)):
+            ctx.panel.set_state("open_face", None)
+            ctx.ops.open_sample(id=pending)
+
     def on_point_click(self, ctx) -> None:
-        """Open the clicked face (a patch of the faces grid; frame pictures made if missing)."""
+        """Show the faces grid, then open the clicked face (frame pictures made if missing)."""
         face = ctx.params.get("id")
         if not face:
             return
@@ -119,8 +127,10 @@ class FacesMapPanel(foo.Panel):
         except SpeakeridError as exc:
             ctx.ops.notify(str(exc), variant="error")
             return
+        ctx.panel.set_state("open_face", face)
+        if ctx.current_sample:
+            ctx.ops.close_sample()
         ctx.ops.set_view(faces)
-        ctx.ops.open_sample(id=face)
 
     def _show(self, ctx) -> None:
         color_by = ctx.panel.get_state("color_by") or COLOR_BY[0]
