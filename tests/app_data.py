@@ -13,8 +13,6 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,20 +52,3 @@ def annotate_readme(tmp: Path) -> ReadmeDataset:
     )
     assert run.returncode == 0, run.stderr[-2000:]
     return ReadmeDataset(name, json.loads(out.read_text()), cache, env)
-
-
-@contextmanager
-def plugin_installed(target: Path) -> Iterator[Path]:
-    """FiftyOne loads the plugin shipped in the package, installed by ``speakerid plugin install``
-    into ``target`` (a temporary plugins dir) while the block runs."""
-    import fiftyone as fo
-
-    from speakerid import plugin_install
-
-    before = fo.config.plugins_dir
-    plugin_install.install(target)
-    fo.config.plugins_dir = str(target)
-    try:
-        yield target
-    finally:
-        fo.config.plugins_dir = before

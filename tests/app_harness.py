@@ -15,6 +15,9 @@ is the fixtures) and the helpers by name, then use:
   App itself excepted, see ``BENIGN_CONSOLE``), a traceback in the server log, the panel's error
   view or the App's error page. ``assert_no_app_errors(page)`` checks the same mid-test.
 - ``shots`` (session): a temporary folder for screenshots.
+- ``registered_plugin`` (module): the plugin installed into a temporary plugins dir that this
+  process's FiftyOne loads (``fiftyone.operators.execute_operator`` finds our operators);
+  ``plugin_registered(folder)`` is the same as a context manager.
 
 Helpers click like a user: ``open_dataset``, ``open_panel``, ``open_modal``, ``seek_modal``,
 ``modal_frame``, ``run_grid_action``. Timeouts are sized for a loaded 2-core machine: waits poll
@@ -30,13 +33,17 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from app_data import README_GALLERY, ROOT, annotate_readme, speakerid_command
 
-__all__ = ["app_dataset", "app_server", "browser", "page", "shots"]  # the fixtures: `from app_harness import *`
+# the fixtures: `from app_harness import *`
+__all__ = ["app_dataset", "app_server", "browser", "page", "shots", "registered_plugin"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -215,25 +222,68 @@ def assert_no_app_errors(page) -> None:
 
 
 # --- fixtures -----------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def app_dataset(tmp_path_factory):
+@contextmanager
+def plugin_registered(folder: Path):
+    """FiftyOne in this process loads the plugin from ``folder``, where it is installed as
+    ``speakerid plugin install`` does; the previous plugins dir is restored afterwards."""
     import fiftyone as fo
 
-    data = build_app_dataset(tmp_path_factory.mktemp("app-dataset"))
+    from speakerid import plugin_install
+
+    before = fo.config.plugins_dir
+    plugin_install.install(folder)
+    fo.config.plugins_dir = str(folder)
     try:
-        yield data
+        yield folder
     finally:
-        if fo.dataset_exists(data.name):
-            fo.delete_dataset(data.name)
+        fo.config.plugins_dir = before
+
+
+@pytest.fixture(scope="module")
+def registered_plugin(tmp_path_factory):
+    with plugin_registered(tmp_path_factory.mktemp("fo-plugins")) as folder:
+        yield folder
+
+
+# Every test module imports these fixtures, and pytest then holds one definition per module: the
+# session's dataset, App server and browser are made once here and shared by all of them (two
+# Playwright instances in one process fail, two datasets would annotate twice).
+_SHARED: dict[str, tuple[Any, Callable[[], None]]] = {}
+
+
+def _shared(key: str, make: Callable[[], tuple[Any, Callable[[], None]]]) -> Any:
+    if key not in _SHARED:
+        _SHARED[key] = make()
+    return _SHARED[key][0]
+
+
+def _release(key: str) -> None:
+    """Close a shared object at the first session teardown (all tests are done by then)."""
+    entry = _SHARED.pop(key, None)
+    if entry is not None:
+        entry[1]()
+
+
+@pytest.fixture(scope="session")
+def app_dataset(tmp_path_factory):
+    def make():
+        import fiftyone as fo
+
+        data = build_app_dataset(tmp_path_factory.mktemp("app-dataset"))
+        return data, lambda: fo.dataset_exists(data.name) and fo.delete_dataset(data.name)
+
+    yield _shared("dataset", make)
+    _release("dataset")
 
 
 @pytest.fixture(scope="session")
 def app_server(app_dataset, tmp_path_factory):
-    server = AppServer(app_dataset, tmp_path_factory.mktemp("app-server"))
-    try:
-        yield server
-    finally:
-        server.stop()
+    def make():
+        server = AppServer(app_dataset, tmp_path_factory.mktemp("app-server"))
+        return server, server.stop
+
+    yield _shared("server", make)
+    _release("server")
 
 
 @pytest.fixture(scope="session")
@@ -241,9 +291,11 @@ def browser(tmp_path_factory):
     """Debian's Chromium (no download), headless, one fresh profile; missing browser is a failure."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium (the CI script does)")
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
+    def make():
+        from playwright.sync_api import sync_playwright
+
+        pw = sync_playwright().start()
         context = pw.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),
             executable_path=str(CHROMIUM),
@@ -252,10 +304,15 @@ def browser(tmp_path_factory):
             viewport=VIEWPORT,
         )
         context.set_default_timeout(UI_TIMEOUT_MS)
-        try:
-            yield context
-        finally:
+
+        def close() -> None:
             context.close()
+            pw.stop()
+
+        return context, close
+
+    yield _shared("browser", make)
+    _release("browser")
 
 
 @pytest.fixture()
@@ -279,8 +336,10 @@ def shots(tmp_path_factory) -> Path:
 
 # --- what a user does ---------------------------------------------------------------------------
 def open_dataset(page, server: AppServer, name: str, query: str = "") -> None:
-    """Go to the dataset's grid (``query``: e.g. ``?id=<sample>`` opens it in the modal)."""
-    page.goto(f"{server.url}/datasets/{name}{query}", wait_until="domcontentloaded")
+    """Go to the dataset's grid, as a fresh visit: the App server keeps the session's view and
+    open sample (an earlier test's clips, say), so those are cleared first; then ``query``
+    (e.g. ``?id=<sample>`` opens that sample in the modal)."""
+    page.goto(f"{server.url}/datasets/{name}", wait_until="domcontentloaded")
     page.locator('[data-cy="panel-tab-samples"]').wait_for()
     page.wait_for_timeout(1000)
     for text in ("Dismiss", "Disable", "Got it"):  # first-visit banners and tips
@@ -288,13 +347,14 @@ def open_dataset(page, server: AppServer, name: str, query: str = "") -> None:
         if button.count():
             button.first.dispatch_event("click")
     page.keyboard.press("Escape")  # a popover left open by a tip
-    if not query and page.locator('[data-cy="modal"]').count():
-        # the App server keeps the session's open sample (an earlier test's): close it
+    if page.locator('[data-cy="modal"]').count():
         close_modal(page)
-    if not query and page.locator('[data-cy="btn-view-stage-delete"]').count():
-        # the App server keeps the last view of the session (an earlier test's clips): start clean
+    if page.locator('[data-cy="btn-view-stage-delete"]').count():
         page.locator('[data-cy="btn-clear-view-bar"]').first.dispatch_event("click")
         wait_until(lambda: not page.locator('[data-cy="btn-view-stage-delete"]').count(), "the view bar to clear")
+    if query:
+        page.goto(f"{server.url}/datasets/{name}{query}", wait_until="domcontentloaded")
+        page.locator('[data-cy="panel-tab-samples"]').wait_for()
 
 
 def open_panel(page, server: AppServer, name: str):

@@ -110,6 +110,7 @@ def test_speakers_panel_draws_timeline_gallery_and_clusters(app_dataset, app_ser
         arg=len(segments),
     )  # one bar per segment
     people = Gallery.load(dataset_gallery(ds)).counts()
+    assert not panel.get_by_role("columnheader", name="person").count()  # no "person person person"
     for person, count in people.items():  # the README gallery, remembered, with a face each
         panel.get_by_role("cell", name=f"{person} ({count})", exact=True).wait_for()
     thumbs = panel.locator("img[src*='/thumbnails/']")

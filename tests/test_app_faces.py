@@ -9,8 +9,7 @@ import shutil
 
 import numpy as np
 import pytest
-from app_data import plugin_installed
-from app_harness import build_app_dataset
+from app_harness import build_app_dataset, plugin_registered
 
 pytestmark = [pytest.mark.slow, pytest.mark.app]
 
@@ -20,7 +19,7 @@ LIN = "lin_manuel_miranda"
 
 @pytest.fixture(scope="module", autouse=True)
 def plugins_dir(tmp_path_factory):
-    with plugin_installed(tmp_path_factory.mktemp("fo-plugins")) as target:
+    with plugin_registered(tmp_path_factory.mktemp("fo-plugins")) as target:
         yield target
 
 

@@ -4,6 +4,7 @@ clustering of tracks, search scoring, names, crops, gallery thumbnails, frame sp
 from __future__ import annotations
 
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -187,3 +188,15 @@ def test_cluster_similarity_stays_in_a_useful_range():
     g = make_gallery()
     g.calibration.threshold = 0.99  # a gallery of look-alikes
     assert cluster_similarity(g) == pytest.approx(0.7)
+
+
+def test_plugin_version_is_the_package_version():
+    import yaml
+
+    import speakerid
+    from speakerid.plugin_install import plugin_source
+
+    meta = yaml.safe_load((plugin_source() / "fiftyone.yml").read_text())
+    assert meta["version"] == speakerid.__version__
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in pyproject and 'attr = "speakerid.__version__"' in pyproject  # one source

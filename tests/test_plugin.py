@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app_data import plugin_installed
+from app_harness import plugin_registered
 
 PLUGIN = "@speakerid/speakerid"
 OPERATORS = {
     "annotate_videos",
+    "add_videos",
     "enroll_speakers",
     "review_low_confidence",
     "apply_review",
@@ -33,6 +34,7 @@ OPERATORS = {
 }
 PLACEMENTS = {
     "annotate_videos": "samples-grid-actions",
+    "add_videos": "samples-grid-secondary-actions",
     "search_by_text": "samples-grid-secondary-actions",
     "cluster_unknowns": "samples-grid-secondary-actions",
     "index_faces": "samples-grid-secondary-actions",
@@ -72,7 +74,7 @@ def panel_state(result) -> dict:
 def plugins_dir(tmp_path_factory):
     """FiftyOne loads the plugin shipped in the package, installed by ``speakerid plugin install``
     into a temporary plugins dir."""
-    with plugin_installed(tmp_path_factory.mktemp("fo-plugins")) as target:
+    with plugin_registered(tmp_path_factory.mktemp("fo-plugins")) as target:
         yield target
 
 
@@ -372,6 +374,7 @@ def test_speakers_panel_charts_timeline_screen_time_and_gallery(annotated, galle
     people = Gallery.load(gallery)
     for person, count in people.counts().items():
         assert f"{person} ({count})" in state["gallery_md"]
+    assert "person |" not in state["gallery_md"]  # no "person person person" header
     assert state["gallery_md"].count("](/media?filepath=") == len(people.thumbnails) > 0  # faces from the .sid
     segs = sorted(sample["speaker_segments"].detections, key=lambda s: s.support[0])
     assert [r["speaker"] for r in state["segments"]] == [s.label for s in segs]

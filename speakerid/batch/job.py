@@ -89,6 +89,7 @@ def label_dataset(
     overwrite: bool = False,
     progress: Callable[[JobProgress], None] | None = None,
     address: str | None = None,
+    on_frames: Callable[[str, int], None] | None = None,
 ) -> LabelSummary:
     """Label every video sample of a dataset or view; resumable, idempotent, crash-safe.
 
@@ -96,7 +97,8 @@ def label_dataset(
     Ray cluster to join ("auto", "ray://host:port"); None starts a local Ray unless one is
     initialised already. ``progress`` gets a JobProgress after each video. Videos that cannot
     be read are tagged ``speakerid:failed`` with the reason in ``speakerid_error`` and listed
-    in the summary; the job goes on.
+    in the summary; the job goes on. ``on_frames(video path, frames)``: frames analysed as they
+    are, from the local engine with one worker (the App's progress bar within a video).
     """
     settings = settings or AnnotateSettings()
     settings.validate()
@@ -118,7 +120,7 @@ def label_dataset(
     t0 = time.perf_counter()
     if progress:
         progress(JobProgress(0, len(items), 0, 0, 0.0))
-    for done, out in enumerate(_outcomes(items, gallery, settings, workers, engine, address), 1):
+    for done, out in enumerate(_outcomes(items, gallery, settings, workers, engine, address, on_frames), 1):
         commit_outcome(sink, out, fingerprint)
         if out.error:
             summary.failed.append((out.item.filepath, out.error))
@@ -140,6 +142,7 @@ def _outcomes(
     workers: int | None,
     engine: str,
     address: str | None,
+    on_frames: Callable[[str, int], None] | None = None,
 ) -> Iterator[Outcome]:
     """Nothing to do starts nothing: no pool, no Ray, no model loading."""
     if not items:
@@ -150,4 +153,4 @@ def _outcomes(
         return run_ray(items, gallery, settings, workers, address)
     from speakerid.batch.local import run_local
 
-    return run_local(items, gallery, settings, workers or os.cpu_count() or 1)
+    return run_local(items, gallery, settings, workers or os.cpu_count() or 1, on_frames)

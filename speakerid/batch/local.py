@@ -10,9 +10,10 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from multiprocessing.connection import wait as wait_ready
 from typing import TYPE_CHECKING
 
@@ -30,13 +31,18 @@ _settings: AnnotateSettings | None = None
 
 
 def run_local(
-    items: Iterable[WorkItem], gallery: Gallery, settings: AnnotateSettings, workers: int = 1
+    items: Iterable[WorkItem],
+    gallery: Gallery,
+    settings: AnnotateSettings,
+    workers: int = 1,
+    on_frames: Callable[[str, int], None] | None = None,
 ) -> Iterator[Outcome]:
-    """Outcomes of ``items`` (completion order); ``workers`` > 1 runs a process pool."""
+    """Outcomes of ``items`` (completion order); ``workers`` > 1 runs a process pool.
+    ``on_frames(video path, frames analysed)`` as a single worker goes."""
     if workers <= 1:
         models_for(settings)  # load before the first video so its time is not counted as analysis
         for item in items:
-            yield label_one(item, gallery, settings)
+            yield label_one(item, gallery, settings, partial(on_frames, item.filepath) if on_frames else None)
         return
     yield from _run_pool(iter(items), gallery, settings, workers)
 

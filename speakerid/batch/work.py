@@ -7,6 +7,7 @@ driver alone touches FiftyOne. Models are cached per process so each worker load
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -61,12 +62,14 @@ def worker_settings(settings: AnnotateSettings, threads: int) -> AnnotateSetting
     return replace(settings, threads=n)
 
 
-def label_one(item: WorkItem, gallery: Gallery, settings: AnnotateSettings) -> Outcome:
+def label_one(
+    item: WorkItem, gallery: Gallery, settings: AnnotateSettings, on_frames: Callable[[int], None] | None = None
+) -> Outcome:
     """Analyse one video. Bad media becomes a failed Outcome; a bad gallery or model aborts the job."""
     from speakerid.pipeline import annotate_video
 
     try:
-        result = annotate_video(item.filepath, gallery, settings, models_for(settings))
+        result = annotate_video(item.filepath, gallery, settings, models_for(settings), on_frames=on_frames)
     except (GalleryError, ModelUnavailableError):
         raise
     except SpeakeridError as exc:

@@ -12,8 +12,6 @@ from speakerid.errors import SettingsError, SpeakeridError
 from speakerid.faces.embedder_dims import EMBEDDING_DIMS
 from speakerid.settings import BACKENDS, CLASSIFIERS, DETECTORS, SPEAKER_MODES, AnnotateSettings
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
-
 
 def add_pipeline_args(p: argparse.ArgumentParser) -> None:
     """Options of AnnotateSettings, the same for `annotate` and `label`."""
@@ -98,23 +96,6 @@ def settings_from_args(args: argparse.Namespace) -> AnnotateSettings:
         )
     except SettingsError as exc:
         raise SpeakeridError(f"--{exc.option.replace('_', '-')}: {exc.problem}") from None
-
-
-def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str]]:
-    """(videos, problems): files as given, folders expanded to the videos directly inside them
-    (sorted); a folder without videos is a problem reported like a failed input."""
-    out: list[Path] = []
-    problems: list[str] = []
-    for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            vids = sorted(f for f in p.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES and f.is_file())
-            if not vids:
-                problems.append(f"{p}: folder holds no video files")
-            out.extend(vids)
-        else:
-            out.append(p)
-    return out, problems
 
 
 def check_writable(path: str | Path) -> None:

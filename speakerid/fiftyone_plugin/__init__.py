@@ -1,4 +1,4 @@
-"""speakerid's FiftyOne App plugin: annotate, enroll, review, search, cluster and name speakers,
+"""speakerid's FiftyOne App plugin: add and annotate videos, enroll, review, search, cluster and name speakers,
 index faces, explain a face, and the Speakers panel.
 
 Each operator lives in its own module and only wires the speakerid package (``speakerid.review``
@@ -6,6 +6,7 @@ and friends) into the App; see docs/plugin.md. The plugin ships inside the ``spe
 ``speakerid plugin install`` or ``speakerid app`` makes FiftyOne load it from here.
 """
 
+from .add_videos import AddVideos
 from .annotate import AnnotateVideos
 from .clusters import ClusterUnknowns, NameCluster
 from .enroll import EnrollSpeakers
@@ -19,6 +20,7 @@ from .similar_faces import FindSimilarFaces
 
 OPERATORS = (
     AnnotateVideos,
+    AddVideos,
     EnrollSpeakers,
     ReviewLowConfidence,
     ApplyReview,

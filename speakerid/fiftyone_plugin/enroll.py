@@ -84,9 +84,10 @@ class EnrollSpeakers(foo.Operator):
             named = name_faces(ctx.dataset, refs, ctx.params.get("name") or "", gallery)
             message = f"{named.name}: {named.tracks} track(s), {named.faces} face(s) named and enrolled in {gallery}"
             result = {"people": {named.name: named.tracks}, "faces": named.faces}
-            if not ctx.delegated:
-                ctx.ops.reload_dataset()
         if ctx.dataset is not None:
             remember_gallery(ctx.dataset, None, gallery)
+        if not ctx.delegated and ctx.params.get("source") != "folder":
+            ctx.ops.clear_selected_labels()  # they are named now; the Speakers panel refreshes on it
+            ctx.ops.reload_dataset()
         notify(ctx, message)
         return result

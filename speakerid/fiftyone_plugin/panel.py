@@ -23,36 +23,25 @@ from speakerid.review.clusters import cluster_similarity, read_clusters
 from speakerid.review.gallery_link import dataset_gallery, remember_gallery
 from speakerid.review.naming import name_cluster
 from speakerid.review.screen_time import screen_time_totals
+from speakerid.review.video_of import video_of, videos_in
 
 from . import panel_views as pv
 from . import stranger_review as sr
 from .common import SEGMENTS, TRACKS
 
-
-def source_sample_id(view: Any, sample_id: str) -> str:
-    """The video behind ``sample_id``, also when the view shows clips of it."""
-    return str(view[sample_id].sample_id) if pv.is_clips(view) else sample_id
+PANEL_STORE, OPEN_CLIP = "speakerid_panel", "open_clip"  # the clip a timeline click asked to open
+OPEN_CLIP_TTL_S = 120  # a request no view change answered is forgotten
 
 
 def current_video(ctx: Any) -> str | None:
-    """The video the timeline shows: the one open in the modal, else the selected one, else the first."""
-    view = ctx.view
+    """The video the timeline shows: the one open in the modal, else the selected one, else the
+    first of the view; whatever the view shows (clips, frames, patches), it is a video's id."""
     for candidate in [ctx.current_sample, *ctx.selected]:
-        if candidate:
-            try:
-                return source_sample_id(view, candidate)
-            except KeyError:
-                continue
-    first = view.first() if len(view) else None
-    return source_sample_id(view, first.id) if first is not None else None
-
-
-def videos_of(ctx: Any) -> Any:
-    """The videos in the current view (a clips view counts the videos it cuts)."""
-    view = ctx.view
-    if pv.is_clips(view):
-        return ctx.dataset.select(view.distinct("sample_id"))
-    return view
+        video = video_of(ctx.view, candidate) if candidate else None
+        if video:
+            return video
+    first = ctx.view.limit(1).values("id")
+    return video_of(ctx.view, first[0]) if first else None
 
 
 class SpeakersPanel(foo.Panel):
@@ -77,10 +66,20 @@ class SpeakersPanel(foo.Panel):
         self._show_clusters(ctx)
 
     def on_change_view(self, ctx) -> None:
+        self._open_pending_clip(ctx)
         self._show_view(ctx)
 
-    on_change_current_sample = on_change_view
-    on_change_selected = on_change_view
+    def on_change_current_sample(self, ctx) -> None:
+        self._show_view(ctx)
+
+    on_change_selected = on_change_current_sample
+
+    def on_change_selected_labels(self, ctx) -> None:
+        """**Name these faces** enrolls the selected faces and clears the selection: show the
+        gallery it enrolled them in, as it is now."""
+        ctx.panel.set_state("gallery", dataset_gallery(ctx.dataset) or ctx.panel.get_state("gallery"))
+        self._show_gallery(ctx)
+        self._show_view(ctx)
 
     def on_change_dataset(self, ctx) -> None:
         ctx.panel.set_state("gallery", dataset_gallery(ctx.dataset))
@@ -116,7 +115,7 @@ class SpeakersPanel(foo.Panel):
         if name is None and isinstance(row, int) and 0 <= row < len(rows):
             name = rows[row]["speaker"]
         if name:
-            ctx.ops.set_view(videos_of(ctx).filter_labels(SEGMENTS, F("label") == name).to_clips(SEGMENTS))
+            ctx.ops.set_view(videos_in(ctx.view).filter_labels(SEGMENTS, F("label") == name).to_clips(SEGMENTS))
 
     def on_cluster_click(self, ctx) -> None:
         """A cluster row: its tracks as clips (only its own boxes drawn), and it becomes the one
@@ -205,14 +204,28 @@ class SpeakersPanel(foo.Panel):
 
     # --- state ------------------------------------------------------------------------------
     def _play_segment(self, ctx, segment_id: str) -> None:
-        """A clip of one segment, opened: the App plays it from its first frame."""
+        """Show the clip of one segment, then open it (the App plays it from the segment's first
+        frame). The clip is opened by ``on_change_view`` once the App shows the clips view:
+        opening it at once would look its id up in the previous view ("sample not found"). The
+        request is kept in the dataset's execution store, not this panel's state, because a
+        click in the modal closes the modal (and its panel) and the grid's panel opens the clip."""
         video = ctx.panel.get_state("video_id")
         if not video:
             return
         clip = ctx.dataset.select(video).filter_labels(SEGMENTS, F("_id") == ObjectId(segment_id)).to_clips(SEGMENTS)
+        ctx.store(PANEL_STORE).set(OPEN_CLIP, segment_id, ttl=OPEN_CLIP_TTL_S)
+        if ctx.current_sample:  # the modal shows a sample the clips view will not hold: close it first
+            ctx.ops.close_sample()
         ctx.ops.set_view(clip)
-        if len(clip):
-            ctx.ops.open_sample(id=clip.first().id)
+
+    def _open_pending_clip(self, ctx) -> None:
+        """Open the clip a timeline click asked for, now that the App shows its view."""
+        if not pv.is_clips(ctx.view):
+            return
+        store = ctx.store(PANEL_STORE)
+        pending = store.get(OPEN_CLIP)
+        if pending and pending in ctx.view.values("id") and store.delete(OPEN_CLIP):
+            ctx.ops.open_sample(id=pending)
 
     def _show_gallery(self, ctx) -> None:
         try:
@@ -229,7 +242,7 @@ class SpeakersPanel(foo.Panel):
         title = f"**Speaker timeline: {Path(sample.filepath).name}**" if sample is not None else "**Speaker timeline**"
         if sample is not None and not segments:
             title += "\n\n_no speaker segments: annotate this video (Annotate speakers)_"
-        totals = screen_time_totals(videos_of(ctx))
+        totals = screen_time_totals(videos_in(ctx.view))
         timeline, timeline_layout = pv.timeline_plot(sample if has_segments else None)
         chart, chart_layout = pv.screen_time_plot(totals)
         ctx.panel.set_state(

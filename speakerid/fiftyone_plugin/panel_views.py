@@ -15,6 +15,7 @@ from fiftyone.core.clips import ClipsView
 from speakerid.errors import SpeakeridError
 from speakerid.identity.calibrate import CohortCalibration
 from speakerid.identity.gallery import Gallery
+from speakerid.labels.app_clock import app_counter
 from speakerid.review.clusters import Cluster
 from speakerid.review.frames import crop_file
 from speakerid.review.gallery_link import thumbnail_files
@@ -60,7 +61,7 @@ def timeline_rows(sample: Any) -> list[dict]:
             "end": clock(s["end_time"]),
             "duration": f"{s['end_time'] - s['start_time']:.1f} s",
             "confidence": f"{s.confidence or 0:.2f}",
-            "frames": f"{s.support[0]}-{s.support[1]}",
+            "frames": f"#{app_counter(s.support[0])}-#{app_counter(s.support[1])}",  # as the App's counter
         }
         for s in segments_of(sample)
     ]
@@ -162,10 +163,10 @@ def gallery_markdown(path: str) -> str:
     cells += [""] * (-len(cells) % width)
     rule = "S-norm score" if isinstance(gallery.open_set, CohortCalibration) else "similarity"
     lines = [
-        f"**{len(gallery.names)} people** in `{Path(path).name}` (reference faces in brackets; "
+        f"**{len(gallery.names)} people** in `{Path(path).name}` (face, name and reference faces in brackets; "
         f"{gallery.embedder}, unknown below {rule} {gallery.threshold:.2f})",
         "",
-        "|" + " | person |" * PEOPLE_PER_ROW,
+        "|" + " |" * width,  # no column titles: the cells say what they are
         "|" + "---|" * width,
     ]
     lines += ["| " + " | ".join(cells[i : i + width]) + " |" for i in range(0, len(cells), width)]

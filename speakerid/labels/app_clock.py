@@ -34,3 +34,9 @@ def frame_offset(time: float, index: int, fps: float) -> int:
     ``time``: constant over a constant-frame-rate video, it moves decode-based frame numbers
     (segments, tracks) onto the App's clock."""
     return app_frame_number(time, fps) - (int(index) + 1)
+
+
+def app_counter(frame_number: int) -> int:
+    """What the App's frame counter shows for ``frame_number`` (``#n``, counted from 0): the panel
+    quotes frames this way so a user can find them with the counter."""
+    return int(frame_number) - 1

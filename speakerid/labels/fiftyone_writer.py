@@ -20,10 +20,14 @@ import numpy as np
 
 from speakerid.errors import SpeakeridError
 from speakerid.labels.app_clock import app_frame_number, frame_offset
+from speakerid.labels.interpolate import Sighting, analysed_step, between_frames
 from speakerid.results import VideoResult
 
 FACES, SPEAKER, SEGMENTS, SPEAKERS, RUN = "faces", "speaker", "speaker_segments", "speakers", "speakerid"
 TRACKS = "face_tracks"  # one TemporalDetection per face track (VideoResult.tracks)
+# Boxes of the frames between analysed ones (labels.interpolate), in a field of their own so that
+# everything reading ``faces`` (speakers, clusters, the face index, training) sees analysed faces only.
+FACES_BETWEEN = "faces_between"
 # The tracks' mean embeddings, row i for face_tracks.detections[i]: a field of their own, so
 # hovering a label in the App never dumps 512 floats (NaN rows: tracks too short to embed).
 TRACK_EMBEDDINGS = "face_track_embeddings"
@@ -101,17 +105,25 @@ def _unique_filepaths(dataset: Any) -> None:
         pass
 
 
-def label_docs(result: VideoResult) -> LabelDocs:
-    """The documents ``result`` is stored as; pure (no database access)."""
+def label_docs(result: VideoResult, between: bool = True) -> LabelDocs:
+    """The documents ``result`` is stored as; pure (no database access). ``between``: also the
+    interpolated boxes of the frames between analysed ones (``FACES_BETWEEN``)."""
     import fiftyone as fo
 
     filepath = str(Path(result.video).resolve())
-    frames, frame_types = [], {}
+    frames, frame_types, seen = [], {}, {}
     for number, labels in _frame_labels(result):
         doc = {k: v for k, v in fo.Frame(**labels).to_mongo_dict().items() if v is not None}
         doc["frame_number"] = number
         frames.append(doc)
         frame_types.update({f"frames.{k}": type(v) for k, v in labels.items()})
+        seen[number] = [Sighting(d.index, tuple(d.bounding_box), d) for d in labels[FACES].detections]
+    if between and result.video_fps and result.analysed_fps:
+        for number, sightings in between_frames(seen, analysed_step(result.video_fps, result.analysed_fps)):
+            doc = fo.Frame(**{FACES_BETWEEN: _between_boxes(sightings)}).to_mongo_dict()
+            frames.append({FACES_BETWEEN: doc[FACES_BETWEEN], "frame_number": number})
+            frame_types[f"frames.{FACES_BETWEEN}"] = fo.Detections
+        frames.sort(key=lambda d: d["frame_number"])
     labels = _sample_labels(result)
     stored = fo.Sample(filepath=filepath, **labels).to_mongo_dict()
     types = {
@@ -159,7 +171,8 @@ def write_label_docs(
         # frame numbers on the App's clock run past the decoded-frame count when the video starts
         # late; FiftyOne's frame views stop at total_frame_count, so it counts App frames
         fields["metadata"] = {**meta, "total_frame_count": last}
-    replace_labels(dataset, sample_id, fields, docs.frames, owned=(FACES, SPEAKER), extra=extra)
+    owned = (FACES, SPEAKER, FACES_BETWEEN)
+    replace_labels(dataset, sample_id, fields, docs.frames, owned=owned, extra=extra)
     dataset.reload()  # the schema may have grown in another process meanwhile
     sample = dataset[sample_id]
     sample.reload(hard=True)
@@ -223,6 +236,24 @@ def _frame_labels(result: VideoResult) -> Iterator[tuple[int, dict[str, Any]]]:
         if fr.speaker is not None:
             labels[SPEAKER] = fo.Classification(label=fr.speaker, confidence=fr.speaker_confidence)
         yield app_frame_number(fr.time, result.video_fps), labels
+
+
+def _between_boxes(sightings: list[Sighting]) -> Any:
+    """Interpolated boxes: the label, confidence and track of the analysed box before them."""
+    import fiftyone as fo
+
+    return fo.Detections(
+        detections=[
+            fo.Detection(
+                label=s.source.label,
+                bounding_box=list(s.box),
+                confidence=s.source.confidence,
+                index=s.track,
+                interpolated=True,
+            )
+            for s in sightings
+        ]
+    )
 
 
 def _clock(result: VideoResult) -> dict[str, Any]:

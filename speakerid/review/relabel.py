@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from speakerid.errors import SpeakeridError
-from speakerid.labels.fiftyone_writer import FACES, RUN, SPEAKER, TRACKS, timeline_labels
+from speakerid.labels.fiftyone_writer import FACES, FACES_BETWEEN, RUN, SPEAKER, TRACKS, timeline_labels
 from speakerid.results import FaceResult, FrameResult
 from speakerid.timeline.decide import frame_speakers, speaker_timeline
 
@@ -36,6 +36,10 @@ def relabel_tracks(dataset: Any, names: dict[tuple[str, int], str]) -> int:
                     det.label, det.confidence = mine[det.index], HUMAN_CONFIDENCE
                     det.tags = [t for t in det.tags or [] if t not in (REVIEW_TAG, CONFIRMED_TAG)]
                     renamed += 1
+            between = frame[FACES_BETWEEN] if frame.has_field(FACES_BETWEEN) else None
+            for det in between.detections if between is not None else []:  # interpolated: same name
+                if det.index in mine:
+                    det.label, det.confidence = mine[det.index], HUMAN_CONFIDENCE
         redecide(sample)
         sample.save()
     return renamed

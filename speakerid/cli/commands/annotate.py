@@ -11,9 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from speakerid.cli.common import add_pipeline_args, check_writable, expand_inputs, settings_from_args
+from speakerid.cli.common import add_pipeline_args, check_writable, settings_from_args
 from speakerid.cli.progress import console, progress_bar, rate_text
 from speakerid.errors import VideoReadError
+from speakerid.io.inputs import expand_inputs
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

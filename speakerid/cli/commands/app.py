@@ -2,12 +2,14 @@
 
 The App gets speakerid's plugin (operators + Speakers panel, shipped in the package) without any
 install step: it loads plugins from a directory holding the user's plugins plus ours
-(speakerid.plugin_install).
+(speakerid.plugin_install). Scheduling is enabled and scheduled speakerid runs on the dataset are
+executed by a worker thread here (speakerid.delegated_worker), which finds the same plugin.
 """
 
 from __future__ import annotations
 
 import argparse
+import threading
 
 from speakerid.errors import SpeakeridError
 
@@ -19,6 +21,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=5151)
     p.add_argument("--gallery", default=None, help="gallery (.sid) the plugin's forms and Speakers panel start with")
     p.add_argument("--no-wait", action="store_true", help="return once the App server is up (for scripts)")
+    p.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not run scheduled (delegated) speakerid operations here (default: a worker runs them)",
+    )
     p.set_defaults(func=run)
 
 
@@ -39,6 +46,11 @@ def run(args: argparse.Namespace) -> int:
             f"create it with `speakerid annotate ... --dataset {args.dataset}`"
         )
     plugin_install.use_plugins_dir(plugin_install.app_plugins_dir())
+    worker = not (args.no_worker or args.no_wait)
+    if worker:
+        from speakerid.delegated_worker import enable_scheduling
+
+        enable_scheduling()  # before the App server starts: it decides whether to offer Schedule
     if args.gallery:
         from speakerid.identity.gallery import Gallery
 
@@ -56,6 +68,16 @@ def run(args: argparse.Namespace) -> int:
             f"from your own machine: ssh -N -L {args.port}:127.0.0.1:{args.port} <this host>, "
             f"then open http://localhost:{args.port}/"
         )
+    if worker:
+        from speakerid.delegated_worker import start_worker
+
+        stop = threading.Event()
+        start_worker(lambda: {args.dataset}, stop)
+        print(f"Scheduled runs (Schedule in a form) of speakerid on {args.dataset!r} run here, in the background")
     if not args.no_wait:
-        session.wait(-1)
+        try:
+            session.wait(-1)
+        finally:
+            if worker:
+                stop.set()
     return 0
