@@ -29,7 +29,9 @@ OPERATORS = {
     "cluster_unknowns",
     "name_cluster",
     "index_faces",
+    "find_similar_faces",
     "speakers_panel",
+    "faces_map",
 }
 PLACEMENTS = {
     "annotate_videos": "samples-grid-actions",

@@ -12,9 +12,11 @@ from .clusters import ClusterUnknowns, NameCluster
 from .enroll import EnrollSpeakers
 from .explain import ExplainFace
 from .faces import IndexFaces
+from .faces_map import FacesMapPanel
 from .panel import SpeakersPanel
 from .review import ApplyReview, ReviewLowConfidence
 from .search import SearchByText
+from .similar_faces import FindSimilarFaces
 from .video_embeddings import ComputeVideoEmbeddings
 
 OPERATORS = (
@@ -29,7 +31,9 @@ OPERATORS = (
     ClusterUnknowns,
     NameCluster,
     IndexFaces,
+    FindSimilarFaces,
     SpeakersPanel,
+    FacesMapPanel,
 )
 
 

@@ -11,7 +11,8 @@ import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
 from speakerid.identity.gallery import Gallery
-from speakerid.review.clusters import cluster_similarity, cluster_unknowns, read_clusters
+from speakerid.review.cluster_actions import recluster
+from speakerid.review.clusters import cluster_similarity, read_clusters
 from speakerid.review.gallery_link import dataset_gallery, remember_gallery
 from speakerid.review.naming import name_cluster, name_problem
 
@@ -57,7 +58,7 @@ class ClusterUnknowns(foo.Operator):
     def execute(self, ctx) -> dict:
         require_videos(ctx.dataset)
         similarity = ctx.params.get("min_similarity")
-        clusters = cluster_unknowns(ctx.dataset, default_similarity(ctx.dataset) if similarity is None else similarity)
+        clusters = recluster(ctx.dataset, default_similarity(ctx.dataset) if similarity is None else similarity)
         recurring = sum(len(c.tracks) > 1 for c in clusters)
         message = f"{len(clusters)} cluster(s) of unknown tracks, {recurring} seen more than once"
         if not ctx.delegated:

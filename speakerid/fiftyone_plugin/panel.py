@@ -18,14 +18,16 @@ from bson import ObjectId
 from fiftyone import ViewField as F
 
 from speakerid.errors import SpeakeridError
-from speakerid.review.clusters import CLUSTER, cluster_similarity, cluster_unknowns, read_clusters
+from speakerid.review.cluster_actions import merge_clusters, recluster, reject_tracks, split_cluster, undo_last
+from speakerid.review.clusters import cluster_similarity, read_clusters
 from speakerid.review.gallery_link import dataset_gallery, remember_gallery
 from speakerid.review.naming import name_cluster
 from speakerid.review.screen_time import screen_time_totals
 from speakerid.review.video_of import video_of, videos_in
 
 from . import panel_views as pv
-from .common import SEGMENTS, TRACKS, UNKNOWN
+from . import stranger_review as sr
+from .common import SEGMENTS, TRACKS
 
 PANEL_STORE, OPEN_CLIP = "speakerid_panel", "open_clip"  # the clip a timeline click asked to open
 OPEN_CLIP_TTL_S = 120  # a request no view change answered is forgotten
@@ -117,33 +119,66 @@ class SpeakersPanel(foo.Panel):
             ctx.ops.set_view(videos_in(ctx.view).filter_labels(SEGMENTS, F("label") == name).to_clips(SEGMENTS))
 
     def on_cluster_click(self, ctx) -> None:
-        """A cluster row: its tracks as clips, and it becomes the one to name."""
+        """A cluster row: its tracks as clips (only its own boxes drawn), and it becomes the one
+        to name."""
         rows = ctx.panel.get_state("clusters") or []
         row = ctx.params.get("row")
         if isinstance(row, int) and 0 <= row < len(rows):
-            number = rows[row]["cluster"]
-            ctx.panel.set_state("cluster_choice", str(number))
-            tracks = ctx.dataset.filter_labels(TRACKS, (F(CLUSTER) == number) & (F("label") == UNKNOWN))
-            ctx.ops.set_view(tracks.to_clips(TRACKS))
+            self._choose_cluster(ctx, rows[row]["cluster"])
 
     def on_find_strangers(self, ctx) -> None:
+        """Cluster the unknowns again; the user's splits, merges and rejects are replayed."""
         try:
             gallery = ctx.panel.get_state("gallery") or ""
             from speakerid.identity.gallery import Gallery
 
             similarity = cluster_similarity(Gallery.load(gallery) if gallery else None)
-            clusters = cluster_unknowns(ctx.dataset, similarity)
+            clusters = recluster(ctx.dataset, similarity)
             ctx.ops.notify(f"{len(clusters)} cluster(s) of unknown tracks", variant="success")
         except SpeakeridError as exc:
             ctx.ops.notify(str(exc), variant="error")
         self._show_clusters(ctx)
         ctx.ops.reload_dataset()
 
+    def on_cluster_split(self, ctx) -> None:
+        """Split the tracks selected in the grid (clips of the cluster) off the chosen cluster."""
+        self._cluster_action(ctx, lambda n: split_cluster(ctx.dataset, n, sr.selected_track_keys(ctx)), "split")
+
+    def on_cluster_merge(self, ctx) -> None:
+        other = ctx.panel.get_state("merge_with")
+        if other in (None, ""):
+            ctx.ops.notify("choose the cluster to merge with", variant="error")
+            return
+        self._cluster_action(ctx, lambda n: merge_clusters(ctx.dataset, n, int(other)), "merged")
+
+    def on_cluster_reject(self, ctx) -> None:
+        """Not a stranger to name: the selected tracks of the chosen cluster, or all of it."""
+        self._cluster_action(ctx, lambda n: reject_tracks(ctx.dataset, n, sr.selected_track_keys(ctx)), "rejected")
+
+    def on_cluster_undo(self, ctx) -> None:
+        try:
+            decision, _ = undo_last(ctx.dataset)
+            ctx.ops.notify(f"undone: {decision.describe()}", variant="success")
+        except SpeakeridError as exc:
+            ctx.ops.notify(str(exc), variant="error")
+            return
+        self._show_clusters(ctx)
+        ctx.ops.reload_dataset()
+
+    def on_cluster_show(self, ctx) -> None:
+        number = ctx.panel.get_state("cluster_choice")
+        if number not in (None, ""):
+            self._choose_cluster(ctx, int(number))
+
+    def on_cluster_merge_choice(self, ctx) -> None:
+        ctx.panel.set_state("merge_with", ctx.params.get("value"))
+
     def on_name_change(self, ctx) -> None:
         ctx.panel.set_state("cluster_name", ctx.params.get("value") or "")
 
     def on_cluster_choice(self, ctx) -> None:
         ctx.panel.set_state("cluster_choice", ctx.params.get("value"))
+        self._show_clusters(ctx)
 
     def on_name_cluster(self, ctx) -> None:
         number, name = ctx.panel.get_state("cluster_choice"), ctx.panel.get_state("cluster_name") or ""
@@ -160,6 +195,8 @@ class SpeakersPanel(foo.Panel):
             ctx.ops.notify(str(exc), variant="error")
             return
         ctx.panel.set_state("cluster_name", "")
+        ctx.panel.set_state("naming.cluster_name", "")  # the text box lives in the "naming" row
+        ctx.panel.set_state("cluster_choice", None)  # the first remaining cluster is chosen next
         self.on_load(ctx)
         ctx.ops.reload_dataset()  # the grid and an open modal show the new name
 
@@ -227,13 +264,41 @@ class SpeakersPanel(foo.Panel):
         choice = int(choice) if choice not in (None, "") else None
         if choice not in {c.id for c in clusters}:
             choice = clusters[0].id if clusters else None
+        merge_with = ctx.panel.get_state("merge_with")
+        if merge_with in (None, "") or int(merge_with) == choice or int(merge_with) not in {c.id for c in clusters}:
+            merge_with = next((c.id for c in clusters if c.id != choice), None)
         ctx.panel.set_state(
             {
                 "clusters": pv.cluster_rows(clusters),
                 "clusters_md": pv.clusters_markdown(clusters),
                 "cluster_choice": None if choice is None else str(choice),
+                "merge_with": None if merge_with is None else str(merge_with),
+                "cluster_strip_md": sr.member_strip(next((c for c in clusters if c.id == choice), None)),
+                "cluster_undo": sr.undo_label(ctx.dataset),
             }
         )
+
+    def _choose_cluster(self, ctx, number: int) -> None:
+        """Show cluster ``number``'s tracks in the grid and make it the one to act on."""
+        ctx.panel.set_state("cluster_choice", str(number))
+        self._show_clusters(ctx)
+        ctx.ops.set_view(sr.cluster_view(ctx.dataset, int(number)))
+
+    def _cluster_action(self, ctx, action, done: str) -> None:
+        """Run a split/merge/reject on the chosen cluster, then show the clusters it leaves."""
+        number = ctx.panel.get_state("cluster_choice")
+        try:
+            if number in (None, ""):
+                raise SpeakeridError("choose a cluster first")
+            clusters = action(int(number))
+        except SpeakeridError as exc:
+            ctx.ops.notify(str(exc), variant="error")
+            return
+        ctx.ops.notify(f"cluster {number} {done}: {len(clusters)} cluster(s) now", variant="success")
+        ctx.panel.set_state("cluster_choice", None)
+        self._show_clusters(ctx)
+        ctx.ops.clear_selected_samples()
+        ctx.ops.reload_dataset()
 
     def render(self, ctx) -> types.Property:
         panel = types.Object()
@@ -266,16 +331,35 @@ class SpeakersPanel(foo.Panel):
         panel.btn("find_strangers", label="Find recurring strangers", on_click=self.on_find_strangers)
         panel.md(ctx.panel.get_state("clusters_md") or "", name="clusters_md")
         rows = ctx.panel.get_state("clusters") or []
+        undo = ctx.panel.get_state("cluster_undo")
         if rows:
-            naming = panel.h_stack("naming", align_x="left")
             choice = types.Dropdown()
             for row in rows:
-                choice.add_choice(str(row["cluster"]), label=f"cluster {row['cluster']}")
-            naming.enum(
+                choice.add_choice(
+                    str(row["cluster"]),
+                    label=f"cluster {row['cluster']}: {row['tracks']} track(s), {row['screen_time']}",
+                )
+            panel.enum(
                 "cluster_choice", choice.values(), label="Cluster", view=choice, on_change=self.on_cluster_choice
             )
+            panel.md(ctx.panel.get_state("cluster_strip_md") or "", name="cluster_strip_md")
+            naming = panel.h_stack("naming", align_x="left")
             naming.str("cluster_name", label="Name", on_change=self.on_name_change)
             naming.btn("name_cluster", label="Name cluster", on_click=self.on_name_cluster)
+            actions = panel.h_stack("cluster_actions", align_x="left")
+            actions.btn("show_cluster", label="Show its tracks", on_click=self.on_cluster_show)
+            actions.btn("split_cluster", label="Split selected off", on_click=self.on_cluster_split)
+            actions.btn("reject_cluster", label="Reject", on_click=self.on_cluster_reject)
+            if len(rows) > 1:
+                other = types.Dropdown()
+                for row in rows:
+                    other.add_choice(str(row["cluster"]), label=f"cluster {row['cluster']}")
+                panel.enum(
+                    "merge_with", other.values(), label="Merge with", view=other, on_change=self.on_cluster_merge_choice
+                )
+                panel.btn("merge_cluster", label="Merge clusters", on_click=self.on_cluster_merge)
+        if undo:
+            panel.btn("undo_cluster", label=undo, icon="undo", on_click=self.on_cluster_undo)
 
     def _render_tables(self, panel: Any) -> None:
         """The same data as tables: click a segment to play it, a speaker for their clips, a

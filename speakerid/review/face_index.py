@@ -10,8 +10,9 @@ per face box, and ``fob.compute_similarity(..., patches_field="faces")`` indexes
 Each face box gets its track's embedding: a track is one person, and its quality-weighted mean
 embedding is a better description of every one of its faces than any single blurred crop. The
 index names the zoo model ``speakerid/face-embedder`` (``review.face_model``), so FiftyOne can
-embed new patches the same way. ``fob.compute_visualization`` on the index gives the App's
-Embeddings panel a map of faces.
+embed new patches the same way. ``fob.compute_visualization`` gives the App's
+Embeddings panel the faces map of ``review.face_map`` (FiftyOne 1.22 cannot colour it there:
+its server looks the colour field up on the video dataset; the plugin's Faces map panel does).
 """
 
 from __future__ import annotations
@@ -80,14 +81,7 @@ def build_face_index(dataset: Any, brain_key: str = FACE_INDEX, map_key: str | N
     index.add_to_index(vectors, sample_ids, label_ids=label_ids)
     index.save()
     if map_key:
-        fob.compute_visualization(
-            frames,
-            patches_field=FACES,
-            similarity_index=brain_key,
-            brain_key=map_key,
-            **_map_method(len(vectors)),
-            verbose=False,
-        )
+        fob.compute_visualization(frames, patches_field=FACES, points=_map_points(dataset, frames), brain_key=map_key)
     return FaceIndex(len(vectors), frames_total, written, missing, brain_key, map_key)
 
 
@@ -179,8 +173,12 @@ def _embedder(dataset: Any) -> str:
     return next(iter(names), "facenet")
 
 
-def _map_method(n: int) -> dict[str, Any]:
-    """t-SNE (no JIT warm-up, fine for thousands of points) or PCA for a handful."""
-    if n < 10:
-        return {"method": "pca"}
-    return {"method": "tsne", "perplexity": float(min(30.0, (n - 1) / 3))}
+def _map_points(dataset: Any, frames: Any) -> np.ndarray:
+    """The faces map (``review.face_map``: one spot per track, its faces around it) in the order
+    of the frames view's face boxes."""
+    from speakerid.review.face_map import face_map
+
+    faces = face_map(dataset)
+    where = dict(zip(faces.label_ids, faces.points))
+    ids = [i for frame in frames.values(f"{FACES}.detections.id") for i in frame or []]
+    return np.array([where.get(i, (np.nan, np.nan)) for i in ids], np.float64).reshape(-1, 2)

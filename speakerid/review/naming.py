@@ -18,6 +18,7 @@ from speakerid.errors import GalleryError, SpeakeridError
 from speakerid.identity.gallery import Gallery
 from speakerid.labels.fiftyone_writer import RUN
 from speakerid.results import UNKNOWN
+from speakerid.review.cluster_actions import check_cluster_is_one_person
 from speakerid.review.frames import track_crop
 from speakerid.review.relabel import relabel_tracks
 from speakerid.review.tracks import Track, read_tracks
@@ -47,12 +48,15 @@ def name_problem(name: str | None) -> str | None:
 
 
 def name_cluster(dataset: Any, cluster: int, name: str, gallery_path: str | Path) -> Named:
-    """Enroll the ``unknown`` tracks of stored cluster ``cluster`` as ``name`` and relabel them."""
+    """Enroll the ``unknown`` tracks of stored cluster ``cluster`` as ``name`` and relabel them;
+    refused when a track looks like someone else (``review.cluster_actions``)."""
     found = read_tracks(dataset, label=UNKNOWN)
     rows = [i for i, t in enumerate(found.tracks) if t.cluster == cluster]
     if not rows:
         raise SpeakeridError(f"cluster {cluster}: no unknown tracks in it (already named, or clustered again since)")
-    return name_tracks(dataset, [found.tracks[i] for i in rows], found.embeddings[rows], name, gallery_path)
+    tracks, embeddings = [found.tracks[i] for i in rows], found.embeddings[rows]
+    check_cluster_is_one_person(dataset, tracks, embeddings)
+    return name_tracks(dataset, tracks, embeddings, name, gallery_path)
 
 
 def name_faces(dataset: Any, faces: list[dict], name: str, gallery_path: str | Path) -> Named:
