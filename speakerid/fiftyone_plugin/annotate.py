@@ -28,7 +28,8 @@ from speakerid.settings import AnnotateSettings
 
 from .common import button, gallery_input, invalid, require_videos
 
-PROGRESS_EVERY_S = 1.0  # at most one progress update a second (each one is a database write when delegated)
+PROGRESS_EVERY_S = 1.0  # at most one progress update a second (each one is a database write when delegated)...
+PROGRESS_STEP = 0.25  # ...besides one each time a quarter of a video is analysed (short videos on fast machines)
 
 
 def settings_from_params(params: dict, gallery_path: str) -> AnnotateSettings:
@@ -141,7 +142,7 @@ def annotate_view(ctx: Any, view: Any) -> Iterator[Any]:
     thread = threading.Thread(target=work, name="speakerid-annotate", daemon=True)
     thread.start()
     yield from _progress(ctx, 0.0, progress.label)
-    shown = time.monotonic()
+    shown, shown_fraction = time.monotonic(), 0.0
     while True:
         kind, value = events.get()
         if kind == "end":
@@ -150,9 +151,14 @@ def annotate_view(ctx: Any, view: Any) -> Iterator[Any]:
             progress.start(value)
         else:
             progress.add(value)
-        if kind == "start" or time.monotonic() - shown >= PROGRESS_EVERY_S:
+        step = PROGRESS_STEP / max(len(ids), 1)
+        if (
+            kind == "start"
+            or progress.fraction - shown_fraction >= step
+            or time.monotonic() - shown >= PROGRESS_EVERY_S
+        ):
             yield from _progress(ctx, progress.fraction, progress.label)
-            shown = time.monotonic()
+            shown, shown_fraction = time.monotonic(), progress.fraction
     thread.join()
     if "error" in outcome:
         raise outcome["error"]
