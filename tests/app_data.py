@@ -13,8 +13,10 @@ import os
 import subprocess
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 README_VIDEO = "sample_videos/short_hamilton_clip.mp4"
@@ -52,3 +54,16 @@ def annotate_readme(tmp: Path) -> ReadmeDataset:
     )
     assert run.returncode == 0, run.stderr[-2000:]
     return ReadmeDataset(name, json.loads(out.read_text()), cache, env)
+
+
+def execute_operator(uri: str, ctx: dict) -> Any:
+    """``fiftyone.operators.execute_operator`` on a thread of its own, run to completion.
+
+    A browser test's Playwright keeps an event loop running on the main thread for the rest of
+    the session; FiftyOne then only schedules the operator as a Task on that loop (for
+    notebooks) instead of running it, so later tests would read a result that never came.
+    """
+    import fiftyone.operators as foo
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(foo.execute_operator, uri, ctx=ctx).result()

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from app_data import execute_operator
 from app_harness import registered_plugin  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.app]
@@ -21,9 +22,7 @@ README_GALLERY = str(Path(__file__).resolve().parents[1] / "sample_videos" / "ga
 
 
 def run(name: str, dataset: str, **ctx):
-    import fiftyone.operators as foo
-
-    return foo.execute_operator(f"{PLUGIN}/{name}", ctx={"dataset": dataset, **ctx})
+    return execute_operator(f"{PLUGIN}/{name}", {"dataset": dataset, **ctx})
 
 
 def test_input_problems_are_one_line_and_name_the_path(tmp_path, hamilton):

@@ -9,6 +9,7 @@ import shutil
 
 import numpy as np
 import pytest
+from app_data import execute_operator
 from app_harness import build_app_dataset, plugin_registered
 
 pytestmark = [pytest.mark.slow, pytest.mark.app]
@@ -37,9 +38,7 @@ def dataset(tmp_path_factory):
 
 
 def execute(name: str, dataset, **ctx):
-    import fiftyone.operators as foo
-
-    return foo.execute_operator(f"{PLUGIN}/{name}", ctx={"dataset": dataset.name, **ctx})
+    return execute_operator(f"{PLUGIN}/{name}", {"dataset": dataset.name, **ctx})
 
 
 def requests(result, operator: str) -> list[dict]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from app_data import execute_operator
 from app_harness import *  # noqa: F403 - the fixtures
 from app_harness import PANEL, open_modal, open_panel, seek_modal, wait_until
 
@@ -137,11 +138,9 @@ def test_a_face_box_is_drawn_between_analysed_frames(app_dataset, app_server, pa
 # --- through FiftyOne's executor, on every kind of view ------------------------------------------
 def panel_event(dataset_name: str, method: str, view, **ctx) -> dict:
     """Run one Speakers panel event like the App's server does; returns the panel's new state."""
-    import fiftyone.operators as foo
-
-    out = foo.execute_operator(
+    out = execute_operator(
         f"{PLUGIN}/speakers_panel",
-        ctx={
+        {
             "dataset": dataset_name,
             "view": view,
             "params": {"__method__": method, "panel_id": "speakers-test", "panel_state": {}},

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_data import execute_operator
 from app_harness import plugin_registered
 
 PLUGIN = "@speakerid/speakerid"
@@ -58,9 +59,7 @@ def uri(name: str) -> str:
 
 def run(name: str, dataset: str, **ctx):
     """Execute one of our operators exactly as the App's server does (no mocks)."""
-    import fiftyone.operators as foo
-
-    return foo.execute_operator(uri(name), ctx={"dataset": dataset, **ctx})
+    return execute_operator(uri(name), {"dataset": dataset, **ctx})
 
 
 def requests(result, operator: str) -> list[dict]:
