@@ -20,7 +20,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=5151)
     p.add_argument("--gallery", default=None, help="gallery (.sid) the plugin's forms and Speakers panel start with")
-    p.add_argument("--no-wait", action="store_true", help="return once the App server is up (for scripts)")
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="start the App server in the background, return once it answers (for scripts; prints its pid)",
+    )
     p.add_argument(
         "--no-worker",
         action="store_true",
@@ -30,6 +34,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.no_wait:  # this process's exit would stop FiftyOne's server: a detached one serves instead
+        return _detached(args)
     import os
 
     import fiftyone as fo
@@ -46,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             f"create it with `speakerid annotate ... --dataset {args.dataset}`"
         )
     plugin_install.use_plugins_dir(plugin_install.app_plugins_dir())
-    worker = not (args.no_worker or args.no_wait)
+    worker = not args.no_worker
     if worker:
         from speakerid.delegated_worker import enable_scheduling
 
@@ -74,10 +80,40 @@ def run(args: argparse.Namespace) -> int:
         stop = threading.Event()
         start_worker(lambda: {args.dataset}, stop)
         print(f"Scheduled runs (Schedule in a form) of speakerid on {args.dataset!r} run here, in the background")
-    if not args.no_wait:
-        try:
-            session.wait(-1)
-        finally:
-            if worker:
-                stop.set()
+    try:
+        session.wait(-1)
+    finally:
+        if worker:
+            stop.set()
     return 0
+
+
+def _detached(args: argparse.Namespace, start_s: float = 300.0) -> int:
+    """Run ``speakerid app`` (same options, waiting) in a new session and return once it answers."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from speakerid.cache import cache_dir
+
+    log = cache_dir("app") / f"app-{args.port}.log"
+    command = [sys.executable, "-m", "speakerid.cli.main", "app", "--dataset", args.dataset]
+    command += ["--address", args.address, "--port", str(args.port)]
+    command += ["--gallery", args.gallery] if args.gallery else []
+    command += ["--no-worker"] if args.no_worker else []
+    with open(log, "w") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url, deadline = f"http://{args.address}:{args.port}/", time.monotonic() + start_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            lines = log.read_text().strip().splitlines()
+            raise SpeakeridError(f"speakerid app stopped while starting: {lines[-1] if lines else 'no output'} ({log})")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                print(f"FiftyOne App: {url} (server pid {proc.pid}, log {log}; stop it with `kill {proc.pid}`)")
+                return 0
+        except OSError:
+            time.sleep(0.5)
+    proc.terminate()
+    raise SpeakeridError(f"speakerid app did not answer on {url} within {start_s:.0f} s ({log})")
