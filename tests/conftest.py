@@ -32,6 +32,20 @@ def speakerid_cache(tmp_path_factory) -> Path:
         os.environ["SPEAKERID_CACHE"] = before
 
 
+@pytest.fixture(scope="session", autouse=True)
+def database_owned_by_the_session():
+    """Start FiftyOne's embedded MongoDB from this process before any test spawns a subprocess.
+
+    The first FiftyOne process of a machine starts the database service, and the service inherits
+    that process's stdout/stderr: started by a ``subprocess.run(..., capture_output=True)`` child,
+    it keeps the pipes open after the child exits and ``communicate`` waits for the test's time
+    limit. Owned by the session, it also lives as long as the session does.
+    """
+    import fiftyone as fo
+
+    fo.list_datasets()
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data``; its absence is a setup error, not a skip (CI always has it)."""
