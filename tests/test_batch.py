@@ -21,6 +21,7 @@ from batch_data import enroll, make_clips
 
 from speakerid.batch import label_dataset
 from speakerid.batch.commit import DONE_FIELD, ERROR_FIELD, FAILED_TAG
+from speakerid.labels.fiftyone_writer import FACES_BETWEEN
 from speakerid.cli.main import main
 from speakerid.settings import AnnotateSettings
 
@@ -67,13 +68,15 @@ def labels_of(ds) -> dict[str, dict]:
     """Per good sample: per-frame (identity, track) lists, boxes, speakers, and segments."""
     out = {}
     for s in ds.match_tags(FAILED_TAG, bool=False):
-        frames = {fn: fr for fn, fr in s.frames.items()}
+        docs = list(s.frames.items())
+        frames = {fn: fr for fn, fr in docs if fr.faces is not None}  # the analysed frames
         out[Path(s.filepath).name] = {
             "faces": {fn: [(d.label, d.index) for d in fr.faces.detections] for fn, fr in frames.items()},
             "boxes": {fn: [d.bounding_box for d in fr.faces.detections] for fn, fr in frames.items()},
             "speaker": {fn: fr.speaker.label if fr.speaker else None for fn, fr in frames.items()},
             "segments": [(d.label, tuple(d.support)) for d in s.speaker_segments.detections],
-            "frame_docs": len(s.frames),
+            "frame_docs": len(docs),
+            "bare": sum(fr.faces is None and getattr(fr, FACES_BETWEEN, None) is None for _, fr in docs),  # neither kind
             "detections": sum(len(fr.faces.detections) for fr in frames.values()),
         }
     return out
@@ -117,7 +120,7 @@ def test_single_process_labels_and_failures(reference, clips, shared_data):
     assert done.values(DONE_FIELD) == [summary.fingerprint] * len(good)
     assert done.count(ERROR_FIELD) == 0
     for name, lab in labels.items():
-        assert lab["frame_docs"] == len(lab["faces"]) >= 2, name
+        assert lab["bare"] == 0 and lab["frame_docs"] >= len(lab["faces"]) >= 2, name
         idents = {i for faces in lab["faces"].values() for i, _ in faces}
         if name.startswith("street"):  # nobody in the street crowd is in the gallery
             assert idents <= {"unknown"}, (name, idents)
@@ -157,7 +160,9 @@ def test_new_settings_and_overwrite_rewrite_exactly_once(reference, gallery_file
         assert (changed.labelled, changed.skipped, changed.videos) == (2, 0, 2)
         after = labels_of(clone)
         for name in two:  # the fps-2 frames are gone, not mixed with the fps-3 ones
-            assert after[name]["frame_docs"] == len(after[name]["faces"]) > labels[name]["frame_docs"]
+            analysed = sorted(after[name]["faces"])
+            assert after[name]["bare"] == 0 and len(analysed) > len(labels[name]["faces"])
+            assert min(np.diff(analysed)) >= 9, analysed  # one frame in 10 (29.97 fps at 3 fps), no fps-2 leftover
         assert {n: after[n] for n in labels if n not in two} == {n: labels[n] for n in labels if n not in two}
         again = label_dataset(view, gallery_file, fps3, overwrite=True)
         assert (again.labelled, again.skipped) == (2, 0)
