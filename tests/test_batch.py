@@ -21,8 +21,8 @@ from batch_data import enroll, make_clips
 
 from speakerid.batch import label_dataset
 from speakerid.batch.commit import DONE_FIELD, ERROR_FIELD, FAILED_TAG
-from speakerid.labels.fiftyone_writer import FACES_BETWEEN
 from speakerid.cli.main import main
+from speakerid.labels.fiftyone_writer import FACES_BETWEEN
 from speakerid.settings import AnnotateSettings
 
 FPS = 2.0
@@ -76,7 +76,9 @@ def labels_of(ds) -> dict[str, dict]:
             "speaker": {fn: fr.speaker.label if fr.speaker else None for fn, fr in frames.items()},
             "segments": [(d.label, tuple(d.support)) for d in s.speaker_segments.detections],
             "frame_docs": len(docs),
-            "bare": sum(fr.faces is None and getattr(fr, FACES_BETWEEN, None) is None for _, fr in docs),  # neither kind
+            "bare": sum(
+                fr.faces is None and getattr(fr, FACES_BETWEEN, None) is None for _, fr in docs
+            ),  # neither kind
             "detections": sum(len(fr.faces.detections) for fr in frames.values()),
         }
     return out
