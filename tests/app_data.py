@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,14 +57,20 @@ def annotate_readme(tmp: Path) -> ReadmeDataset:
     return ReadmeDataset(name, json.loads(out.read_text()), cache, env)
 
 
-def execute_operator(uri: str, ctx: dict) -> Any:
-    """``fiftyone.operators.execute_operator`` on a thread of its own, run to completion.
+def on_own_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` on a thread of its own, run to completion.
 
     A browser test's Playwright keeps an event loop running on the main thread for the rest of
-    the session; FiftyOne then only schedules the operator as a Task on that loop (for
-    notebooks) instead of running it, so later tests would read a result that never came.
+    the session; FiftyOne then only schedules its async work (operators, queued delegated runs)
+    as a Task on that loop (for notebooks) instead of running it, so later tests would read a
+    result that never came.
     """
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
+
+
+def execute_operator(uri: str, ctx: dict) -> Any:
+    """``fiftyone.operators.execute_operator``, run to completion (:func:`on_own_thread`)."""
     import fiftyone.operators as foo
 
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(foo.execute_operator, uri, ctx=ctx).result()
+    return on_own_thread(foo.execute_operator, uri, ctx=ctx)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from app_data import execute_operator
+from app_data import execute_operator, on_own_thread
 from app_harness import registered_plugin  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.app]
@@ -92,7 +92,7 @@ def test_scheduled_run_is_executed_by_speakerids_worker_with_progress(registered
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
-        assert run_queued(lambda: {dataset_name}) == 1  # what `speakerid app` runs in its worker thread
+        assert on_own_thread(run_queued, lambda: {dataset_name}) == 1  # what `speakerid app` runs in its worker thread
     finally:
         done.set()
         watcher.join()

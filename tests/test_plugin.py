@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app_data import execute_operator
+from app_data import execute_operator, on_own_thread
 from app_harness import plugin_registered
 
 PLUGIN = "@speakerid/speakerid"
@@ -114,7 +114,7 @@ def annotated(hamilton, street, gallery):
         )
         op_id = queued.result["id"]
         info = {"queued_state": service.get(op_id).run_state, "labelled_before": ds.has_frame_field("faces")}
-        service.execute_queued_operations(operator=uri("annotate_videos"), dataset_name=name)
+        on_own_thread(service.execute_queued_operations, operator=uri("annotate_videos"), dataset_name=name)
         info.update(
             doc=service.get(op_id), ham_id=ham_id, done=ExecutionRunState.COMPLETED, queued=ExecutionRunState.QUEUED
         )
