@@ -344,8 +344,8 @@ def shots(tmp_path_factory) -> Path:
 
 # --- what a user does ---------------------------------------------------------------------------
 def open_dataset(page, server: AppServer, name: str, query: str = "") -> None:
-    """Go to the dataset's grid, as a fresh visit: the App server keeps the session's view and
-    open sample (an earlier test's clips, say), so those are cleared first; then ``query``
+    """Go to the dataset's grid, as a fresh visit: the App server keeps the session's view,
+    open sample and panels (an earlier test's clips, say), so those are cleared first; then ``query``
     (e.g. ``?id=<sample>`` opens that sample in the modal)."""
     page.goto(f"{server.url}/datasets/{name}", wait_until="domcontentloaded")
     page.locator('[data-cy="panel-tab-samples"]').wait_for()
@@ -357,12 +357,23 @@ def open_dataset(page, server: AppServer, name: str, query: str = "") -> None:
     page.keyboard.press("Escape")  # a popover left open by a tip
     if page.locator('[data-cy="modal"]').count():
         close_modal(page)
+    _close_panels(page)
     if page.locator('[data-cy="btn-view-stage-delete"]').count():
         page.locator('[data-cy="btn-clear-view-bar"]').first.dispatch_event("click")
         wait_until(lambda: not page.locator('[data-cy="btn-view-stage-delete"]').count(), "the view bar to clear")
     if query:
         page.goto(f"{server.url}/datasets/{name}{query}", wait_until="domcontentloaded")
         page.locator('[data-cy="panel-tab-samples"]').wait_for()
+
+
+def _close_panels(page) -> None:
+    """Close the panels an earlier test left open beside the grid (the session keeps them)."""
+    closers = page.locator('[data-cy^="panel-tab-"]:not([data-cy="panel-tab-samples"]) [title="Close"]')
+    for _ in range(8):
+        if not closers.count():
+            return
+        closers.first.dispatch_event("click")
+        page.wait_for_timeout(300)
 
 
 def open_panel(page, server: AppServer, name: str):
