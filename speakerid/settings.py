@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from speakerid import __version__
+from speakerid.cache import content_sha256
 from speakerid.defaults import CLASSIFIERS, DEFAULT_DETECTOR, DEFAULT_EMBEDDER, DEFAULT_FPS
 from speakerid.errors import SettingsError
 from speakerid.faces.detect import DETECTORS
@@ -99,8 +100,11 @@ class AnnotateSettings:
 
     def fingerprint(self, gallery: Gallery) -> str:
         """Hash of the result-affecting settings + gallery + version: equal fingerprints mean
-        identical labels (speed-only settings such as ``batch_size`` are left out)."""
+        identical labels (speed-only settings such as ``batch_size`` are left out; a trained
+        face model counts by its content, not its path)."""
         knobs = {k: v for k, v in asdict(self).items() if k not in SPEED_ONLY}
+        if self.face_model:  # by content: a model retrained in place relabels, a moved one resumes
+            knobs["face_model"] = content_sha256(self.face_model)
         blob = json.dumps([knobs, gallery.fingerprint(), __version__], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -209,6 +209,21 @@ def test_fingerprint_ignores_speed_only_settings():
         assert AnnotateSettings(**result).fingerprint(g) != base, result
 
 
+def test_fingerprint_follows_the_face_model_content_not_its_path(tmp_path):
+    """Issue 18: a model retrained in place must not let a resumed ``label`` skip every sample."""
+    g = make_gallery()
+    model = tmp_path / "clf.safetensors"
+    model.write_bytes(b"weights v1")
+    first = AnnotateSettings(face_model=str(model)).fingerprint(g)
+    assert first != AnnotateSettings().fingerprint(g)
+    model.write_bytes(b"weights v2, retrained in place")
+    assert AnnotateSettings(face_model=str(model)).fingerprint(g) != first
+    moved = tmp_path / "moved" / "clf.safetensors"
+    moved.parent.mkdir()
+    moved.write_bytes(b"weights v1")
+    assert AnnotateSettings(face_model=str(moved)).fingerprint(g) == first
+
+
 def test_model_cache_key_covers_what_load_models_reads(tmp_path):
     """Every ``settings.X`` that load_models reads is part of the model cache key."""
     import inspect
