@@ -16,7 +16,7 @@ from kill_data import resume, stop_env, wait_stopped
 
 from speakerid.cli.main import main
 from speakerid.labels import spool
-from speakerid.labels.fiftyone_writer import FACES, RUN, SPEAKER, LabelDocs, write_label_docs
+from speakerid.labels.fiftyone_writer import FACES, FACES_BETWEEN, RUN, SPEAKER, LabelDocs, write_label_docs
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -54,6 +54,8 @@ def _docs_of(ds) -> LabelDocs:
         f"frames.{FACES}": fo.Detections,
         f"frames.{SPEAKER}": fo.Classification,
     }
+    if any(FACES_BETWEEN in d for d in frames):  # boxes between analysed frames, declared like the rest
+        types[f"frames.{FACES_BETWEEN}"] = fo.Detections
     return LabelDocs(sample["filepath"], fields, frames, types)
 
 
