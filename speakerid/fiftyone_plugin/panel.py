@@ -135,6 +135,9 @@ class SpeakersPanel(foo.Panel):
             similarity = cluster_similarity(Gallery.load(gallery) if gallery else None)
             clusters = recluster(ctx.dataset, similarity)
             ctx.ops.notify(f"{len(clusters)} cluster(s) of unknown tracks", variant="success")
+            # numbers are given afresh: a kept choice would now point at other people
+            ctx.panel.set_state("cluster_choice", None)
+            ctx.panel.set_state("merge_with", None)
         except SpeakeridError as exc:
             ctx.ops.notify(str(exc), variant="error")
         self._show_clusters(ctx)
