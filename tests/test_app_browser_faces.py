@@ -9,9 +9,11 @@ merge / reject / undo clicked in the Speakers panel. Screenshots go to a tempora
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from app_harness import *  # noqa: F403 - the fixtures
-from app_harness import assert_no_app_errors, open_dataset, open_panel, run_grid_action, wait_until
+from app_harness import PANEL, assert_no_app_errors, open_dataset, open_panel, run_grid_action, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.app]
 
@@ -91,19 +93,22 @@ def _together(clusters: dict, key) -> set:
 def test_stranger_review_strip_own_boxes_split_merge_reject_undo(app_dataset, app_server, page, shots):
     panel = open_panel(page, app_server, app_dataset.name)
     panel.get_by_role("button", name="Find recurring strangers").click()
+    page.get_by_text(re.compile(r"^\d+ cluster\(s\) of unknown tracks")).first.wait_for()  # clustered afresh
     strip = panel.locator("img[alt^='track ']")
     strip.first.wait_for()
     clusters = wait_until(lambda: _clusters(app_dataset) or None, "clusters in the database")
     first = {k for k, c in clusters.items() if c == 1}
-    page.wait_for_function(
-        "n => document.querySelectorAll(\"[data-cy='panel-content-speakers_panel'] img[alt^='track ']\").length === n",
-        arg=len(first),
-    )  # a face for every member of the chosen cluster
+    try:  # a face for every member of the chosen cluster
+        wait_until(lambda: strip.count() == len(first), f"a strip of {len(first)} faces")
+    except BaseException:
+        page.screenshot(path=str(shots / "strip_failed.png"))
+        print("strip", strip.count(), "cluster 1", len(first), "panels", page.locator(PANEL).count())
+        raise
     page.wait_for_timeout(1000)
     assert _loaded(strip)
     assert_no_app_errors(page)
     combo = panel.locator('[role="combobox"]').first
-    assert combo.bounding_box()["width"] >= 200 and combo.text_content().startswith("cluster 1")
+    assert combo.bounding_box()["width"] >= 200 and combo.text_content().startswith("cluster 1"), combo.text_content()
     # its tracks, drawing only its own boxes: the App counts the boxes of the view
     panel.get_by_role("button", name="Show its tracks").click()
     try:
