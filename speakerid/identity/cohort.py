@@ -26,12 +26,12 @@ from safetensors.numpy import save
 
 from speakerid.cache import atomic_write_bytes
 from speakerid.errors import GalleryError
-from speakerid.faces.detect import Face
+from speakerid.faces.face import Face
 from speakerid.weights import COHORTS
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Detector
     from speakerid.faces.embedders.base import Embedder
+    from speakerid.faces.face import Detector
 
 log = logging.getLogger(__name__)
 

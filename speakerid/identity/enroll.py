@@ -17,8 +17,8 @@ from speakerid.identity.gallery import Gallery
 from speakerid.io.images import load_rgb, person_folders
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Detector, Face
     from speakerid.faces.embedders.base import Embedder
+    from speakerid.faces.face import Detector, Face
 
 log = logging.getLogger(__name__)
 

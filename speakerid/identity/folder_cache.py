@@ -23,8 +23,8 @@ from speakerid.identity.gallery import Gallery
 from speakerid.io.images import person_folders
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Detector
     from speakerid.faces.embedders.base import Embedder
+    from speakerid.faces.face import Detector
 
 log = logging.getLogger(__name__)
 

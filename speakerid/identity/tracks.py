@@ -22,8 +22,8 @@ import numpy as np
 from speakerid.results import TrackResult
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Face
     from speakerid.faces.embedders.base import Embedder
+    from speakerid.faces.face import Face
     from speakerid.identity.gallery import Gallery
 
 

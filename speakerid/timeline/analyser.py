@@ -27,7 +27,7 @@ from speakerid.timeline.shots import ShotCutDetector
 from speakerid.timeline.tracks import FaceTracker
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Face
+    from speakerid.faces.face import Face
     from speakerid.identity.gallery import Gallery
     from speakerid.io.types import VideoInfo
     from speakerid.settings import AnnotateSettings

@@ -22,8 +22,8 @@ from speakerid.results import UNKNOWN
 from speakerid.train.data import CENTRE_FRACTION, MAX_SIDE, FaceSet
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Detector, Face
     from speakerid.faces.embedders.base import Embedder
+    from speakerid.faces.face import Detector, Face
 
 MATCH_IOU = 0.5
 

@@ -24,8 +24,8 @@ import numpy as np
 from speakerid.cache import cache_dir, entry_ok, file_sha256, record_entry
 from speakerid.errors import ModelUnavailableError
 from speakerid.faces.align import align
-from speakerid.faces.detect import Face
 from speakerid.faces.embedders.base import Embedder
+from speakerid.faces.face import Face
 from speakerid.faces.facenet_convert import casia_weights
 from speakerid.faces.onnx_export import onnx_path_for
 from speakerid.weights import FACENET_VGGFACE2, download

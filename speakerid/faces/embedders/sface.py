@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 from speakerid.faces.align import align
-from speakerid.faces.detect import Face
 from speakerid.faces.embedders.base import Embedder
+from speakerid.faces.face import Face
 from speakerid.weights import SFACE
 
 if TYPE_CHECKING:
