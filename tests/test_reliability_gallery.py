@@ -230,7 +230,7 @@ def no_models(monkeypatch):
         raise AssertionError("a model was loaded before the gallery was checked")
 
     monkeypatch.setattr(speakerid.pipeline, "load_models", refuse)
-    monkeypatch.setattr("speakerid.batch.work.models_for", refuse)
+    monkeypatch.setattr("speakerid.pipeline.models_for", refuse)
     monkeypatch.setattr("speakerid.batch.job.models_for", refuse)
 
 

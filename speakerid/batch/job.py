@@ -19,12 +19,13 @@ from typing import Any
 
 from speakerid.batch.commit import DONE_FIELD, commit_outcome, ensure_fields
 from speakerid.batch.summary import JobProgress, LabelSummary
-from speakerid.batch.work import Outcome, WorkItem, models_for
+from speakerid.batch.work import Outcome, WorkItem
 from speakerid.errors import SpeakeridError
 from speakerid.identity.gallery import Gallery
 from speakerid.labels import spool
 from speakerid.labels.replace import finish_pending
 from speakerid.labels.sink import ResultSink
+from speakerid.pipeline import models_for
 from speakerid.settings import AnnotateSettings
 
 ENGINES = ("local", "ray")

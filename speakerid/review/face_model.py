@@ -87,7 +87,7 @@ class FacePatchModel(fom.Model, fom.EmbeddingsMixin):
     """Unit identity embeddings of face patches (RGB uint8 arrays)."""
 
     def __init__(self, embedder: str = "facenet", detector: str = "yunet") -> None:
-        from speakerid.batch.work import models_for
+        from speakerid.pipeline import models_for
         from speakerid.settings import AnnotateSettings
 
         models = models_for(AnnotateSettings(embedder=embedder, detector=detector))

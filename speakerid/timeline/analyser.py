@@ -82,7 +82,7 @@ class TrackFirstAnalyser:
         """End every track, identify the rest, return ``{track id: summary}``."""
         self._end(self._tracker.finish())
         self._identify()
-        if self.models.extra.get("face_model") is None:  # a trained classifier has no open-set scale to share
+        if self.models.face_model is None:  # a trained classifier has no open-set scale to share
             carry_identities(list(self.tracks.values()), self.gallery, self.settings.threshold)
         return self.tracks
 
@@ -125,8 +125,7 @@ class TrackFirstAnalyser:
     def _identify(self) -> None:
         if not self._ended:
             return
-        trained = self.models.extra.get("face_model")
-        for track in identify(self._ended, self.models.embedder, self.gallery, self.settings, trained):
+        for track in identify(self._ended, self.models.embedder, self.gallery, self.settings, self.models.face_model):
             self.tracks[track.id] = track
         self._ended = []
 
