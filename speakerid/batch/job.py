@@ -55,7 +55,7 @@ def load_gallery(gallery: str | Path | Gallery, settings: AnnotateSettings) -> G
     if isinstance(gallery, Gallery):
         out = copy.copy(gallery)
     elif Path(gallery).is_dir():
-        from speakerid.identity.enroll import open_gallery
+        from speakerid.identity.folder_cache import open_gallery
 
         models = models_for(settings)
         out = open_gallery(gallery, models.detector, models.embedder)

@@ -114,18 +114,3 @@ def enroll_folder(
         raise GalleryError(f"{folder}: no usable face in any image")
     gallery.recalibrate()  # once: calibrating after every person costs O(people^2) per person
     return gallery, report
-
-
-def open_gallery(path: str | Path, detector: Detector, embedder: Embedder) -> Gallery:
-    """A ``.sid`` file, or a ``<person>/<images>`` folder enrolled on the fly (once: see folder_cache)."""
-    path = Path(path)
-    if path.is_dir():
-        from speakerid.identity.folder_cache import enrol_folder_cached
-
-        gallery, rejected = enrol_folder_cached(path, detector, embedder)
-        for image, why in rejected:
-            log.warning("%s: not enrolled, %s", image, why)
-        return gallery
-    gallery = Gallery.load(path)
-    gallery.check_embedder(embedder.name, embedder.version)
-    return gallery
