@@ -25,7 +25,7 @@ from safetensors.numpy import save
 
 from speakerid.cache import atomic_write_bytes
 from speakerid.errors import GalleryError
-from speakerid.weights import COHORTS
+from speakerid.faces.registry import EMBEDDERS
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ class Cohort:
 
 def cohort_path(embedder: str) -> Path:
     """Where the shipped cohort of ``embedder`` lives (package data)."""
-    entry = COHORTS.get(embedder)
+    entry = EMBEDDERS[embedder].cohort if embedder in EMBEDDERS else None
     return entry.locate() if entry is not None else DATA_DIR / f"cohort-{embedder}.safetensors"
 
 
@@ -178,7 +178,7 @@ def compatible_cohort(cohort: Cohort, embedder: str, version: str, where: str = 
 @lru_cache(maxsize=8)
 def shipped_cohort(embedder: str, version: str) -> Cohort | None:
     """The shipped cohort for this exact embedder version, or None (logged) when there is none."""
-    entry = COHORTS.get(embedder)
+    entry = EMBEDDERS[embedder].cohort if embedder in EMBEDDERS else None
     if entry is None:
         log.info("no score-normalisation cohort for embedder %s: using the gallery's own calibration", embedder)
         return None

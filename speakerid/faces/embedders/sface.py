@@ -29,7 +29,7 @@ class SFaceEmbedder(Embedder):
     version = f"2021dec-int8bq+{SFACE.sha256[:12]}"
     dim = 128
     input_size = 112
-    licence = "Apache-2.0 (OpenCV zoo SFace)"
+    licence = SFACE.licence
 
     def __init__(self) -> None:
         self._net = cv2.dnn.readNetFromONNX(str(SFACE.path()))
