@@ -133,17 +133,6 @@ def label_docs(result: VideoResult, between: bool = True) -> LabelDocs:
     return LabelDocs(filepath, {k: stored[k] for k in labels}, frames, {**types, **frame_types})
 
 
-def write_video_result(
-    dataset: Any, result: VideoResult, sample: Any | None = None, extra: dict[str, Any] | None = None
-) -> Any:
-    """Add or replace the labels of ``result.video`` (or of ``sample``); returns the saved sample.
-
-    ``extra``: MongoDB update operators applied in the same single-document update that
-    publishes the labels (the batch job's done marker), so they can never disagree with them.
-    """
-    return write_label_docs(dataset, label_docs(result), sample.id if sample is not None else None, extra)
-
-
 def write_label_docs(
     dataset: Any,
     docs: LabelDocs,
@@ -152,7 +141,9 @@ def write_label_docs(
     made_at: datetime | None = None,
 ) -> Any:
     """Store prepared ``docs`` on sample ``sample_id`` (else the sample of ``docs.filepath``);
-    returns the saved sample (see ``write_video_result``). ``made_at``: when the labels were made;
+    returns the saved sample. ``extra``: MongoDB update operators applied in the same
+    single-document update that publishes the labels (the batch job's done marker), so they can
+    never disagree with them. ``made_at``: when the labels were made;
     labels the sample got later are kept (``labels.replace.Superseded``)."""
     import fiftyone as fo
     from bson import ObjectId

@@ -31,8 +31,7 @@ a mix of old and new frames under the old segments (a), then the new segments wi
 both runs (b, c); never a segment without its frames, never a done marker on a half-written
 sample. A process killed during the swap leaves the marker with phase ``swap``;
 ``finish_pending`` rolls it forward to fully new. Every speakerid reader and writer does that first
-(``speakerid annotate``, ``speakerid label``, ``speakerid app``, the plugin's batch operator,
-``write_video_result``).
+(``speakerid annotate``, ``speakerid label``, ``speakerid app``, the plugin's batch operator).
 """
 
 from __future__ import annotations
