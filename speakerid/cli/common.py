@@ -8,10 +8,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from speakerid.defaults import DEFAULT_DETECTOR, DEFAULT_EMBEDDER, DEFAULT_FPS
+from speakerid.defaults import BACKENDS, CLASSIFIERS, DEFAULT_DETECTOR, DEFAULT_EMBEDDER, DEFAULT_FPS
 from speakerid.errors import SettingsError, SpeakeridError
 from speakerid.faces.registry import EMBEDDERS
-from speakerid.settings import BACKENDS, CLASSIFIERS, DETECTORS, SPEAKER_MODES, AnnotateSettings
+from speakerid.settings import DETECTORS, SPEAKER_MODES, AnnotateSettings
 
 
 def add_pipeline_args(p: argparse.ArgumentParser) -> None:
