@@ -21,6 +21,7 @@ from speakerid.batch.commit import DONE_FIELD, commit_outcome, ensure_fields
 from speakerid.batch.summary import JobProgress, LabelSummary
 from speakerid.batch.work import Outcome, WorkItem
 from speakerid.errors import SpeakeridError
+from speakerid.fiftyone_private import root_dataset_of
 from speakerid.identity.gallery import Gallery
 from speakerid.labels import spool
 from speakerid.labels.replace import finish_pending
@@ -109,7 +110,7 @@ def label_dataset(
         raise SpeakeridError(f"--workers must be >= 1, got {workers}")
     gallery = load_gallery(gallery_path, settings)
     fingerprint = settings.fingerprint(gallery)
-    root = dataset_or_view._root_dataset
+    root = root_dataset_of(dataset_or_view)
     ensure_fields(root)
     finish_pending(root)
     spool.flush(root)
