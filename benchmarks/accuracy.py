@@ -140,7 +140,7 @@ def main() -> int:
     ap.add_argument("--verbose", action="store_true", help="print every analysed frame's faces")
     args = ap.parse_args()
 
-    from speakerid.identity.enroll import open_gallery
+    from speakerid.identity.folder_cache import open_gallery
     from speakerid.pipeline import AnnotateSettings, annotate_video, load_models
 
     settings = AnnotateSettings(fps=args.fps, embedder=args.embedder)

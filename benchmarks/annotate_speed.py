@@ -115,7 +115,7 @@ class Speakerid:
     """The public API, with models and the gallery loaded once (not timed)."""
 
     def __init__(self, gallery_dir: Path, fps: float) -> None:
-        from speakerid.identity.enroll import open_gallery
+        from speakerid.identity.folder_cache import open_gallery
         from speakerid.pipeline import load_models
         from speakerid.settings import AnnotateSettings
 
@@ -150,7 +150,7 @@ class Naive:
 
     def __init__(self, gallery_dir: Path) -> None:
         from speakerid.faces.embedders import get_embedder
-        from speakerid.identity.enroll import open_gallery
+        from speakerid.identity.folder_cache import open_gallery
 
         self.detector, self.embedder = _mtcnn(), get_embedder("facenet")
         self.gallery = open_gallery(gallery_dir, self.detector, self.embedder)

@@ -55,7 +55,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
 
-    from speakerid.identity.enroll import open_gallery
+    from speakerid.identity.folder_cache import open_gallery
     from speakerid.pipeline import annotate_video, load_models
     from speakerid.settings import AnnotateSettings
 

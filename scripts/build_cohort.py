@@ -39,7 +39,8 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: speakerid/data)")
     args = ap.parse_args()
 
-    from speakerid.identity.cohort import LOW_RES_FACE, MAX_PER_PERSON, build_cohort, cohort_path
+    from speakerid.identity.cohort import cohort_path
+    from speakerid.identity.cohort_build import LOW_RES_FACE, MAX_PER_PERSON, build_cohort
     from speakerid.pipeline import AnnotateSettings, load_models
     from speakerid.weights import file_sha256
 

@@ -7,4 +7,5 @@ FiftyOne is imported.
 DEFAULT_FPS = 5.0  # frames analysed per second
 DEFAULT_EMBEDDER = "facenet"  # research-only weights: see `speakerid models`
 DEFAULT_DETECTOR = "yunet"
+BACKENDS = ("pyav", "decord")  # video decoders; the first is the default
 CLASSIFIERS = ("centroid", "knn", "svm")  # gallery matchers; the first is a new gallery's

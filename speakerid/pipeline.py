@@ -9,28 +9,46 @@ identities are decided once per track, so memory does not grow with the video's 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from speakerid import __version__
 from speakerid.identity.gallery import Gallery
 from speakerid.io.prefetch import prefetch
+from speakerid.lru import LRU
 from speakerid.results import FrameSequence, VideoResult
 from speakerid.settings import AnnotateSettings
 from speakerid.timeline.analyser import TrackFirstAnalyser
 from speakerid.timeline.decide import frame_speakers, speaker_timeline
 
-__all__ = ["AnnotateSettings", "Models", "annotate_video", "load_models"]
+if TYPE_CHECKING:
+    from speakerid.asd import ActiveSpeakerScorer
+    from speakerid.faces.embedders.base import Embedder
+    from speakerid.faces.face import Detector
+    from speakerid.identity.classify import Matcher
+
+__all__ = ["AnnotateSettings", "Models", "annotate_video", "load_models", "models_for"]
 
 
 @dataclass
 class Models:
     """Networks loaded once and reused across videos."""
 
-    detector: Any
-    embedder: Any
-    extra: dict[str, Any] = field(default_factory=dict)
+    detector: Detector
+    embedder: Embedder
+    face_model: Matcher | None = None  # a trained classifier in place of the gallery (--face-model)
+    speaker_scorer: ActiveSpeakerScorer | None = None  # loaded by the first --speaker-mode active run
+
+
+# Model sets kept per process (the App may alternate between two galleries' embedders).
+_MODELS: LRU[str, Models] = LRU(maxsize=2)
+
+
+def models_for(settings: AnnotateSettings) -> Models:
+    """Models for ``settings``, loaded once per process (workers, the plugin, repeated jobs)."""
+    # the settings load_models reads: changing fps or the speaker rule must not reload networks
+    return _MODELS.get_or_make(settings.model_key(), lambda: load_models(settings))
 
 
 def load_models(settings: AnnotateSettings) -> Models:
@@ -44,9 +62,9 @@ def load_models(settings: AnnotateSettings) -> Models:
         load_detector(settings.detector, settings.min_face_size, settings.min_score), get_embedder(settings.embedder)
     )
     if settings.face_model:
-        from speakerid.identity.trained import TrainedMatcher
+        from speakerid.train.matcher import TrainedMatcher
 
-        models.extra["face_model"] = TrainedMatcher(settings.face_model, models.embedder)
+        models.face_model = TrainedMatcher(settings.face_model, models.embedder)
     return models
 
 
@@ -64,7 +82,7 @@ def annotate_video(
     settings.validate()  # fields may have been changed since construction
     models = models or load_models(settings)
     gallery.check_embedder(models.embedder.name, models.embedder.version)
-    matcher = models.extra.get("face_model")
+    matcher = models.face_model
     threshold = (
         matcher.threshold if matcher else (gallery.threshold if settings.threshold is None else settings.threshold)
     )
@@ -145,10 +163,10 @@ def _speaking_collector(
     from speakerid.asd import ActiveSpeakerCollector, ActiveSpeakerScorer
     from speakerid.errors import ModelUnavailableError
 
-    scorer = models.extra.get("asd")
+    scorer = models.speaker_scorer
     if scorer is None:
         try:
-            scorer = models.extra["asd"] = ActiveSpeakerScorer()
+            scorer = models.speaker_scorer = ActiveSpeakerScorer()
         except ModelUnavailableError as exc:
             notes.append(f"active speaker model unavailable ({exc}): {fallback}")
             return None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from speakerid import __version__
 from speakerid.cache import content_sha256
-from speakerid.defaults import CLASSIFIERS, DEFAULT_DETECTOR, DEFAULT_EMBEDDER, DEFAULT_FPS
+from speakerid.defaults import BACKENDS, CLASSIFIERS, DEFAULT_DETECTOR, DEFAULT_EMBEDDER, DEFAULT_FPS
 from speakerid.errors import SettingsError
 from speakerid.faces.detect import DETECTORS
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 SPEED_ONLY = ("batch_size", "backend", "threads")
 # Every setting ``speakerid.pipeline.load_models`` reads: the per-process model cache key.
 MODEL_FIELDS = ("detector", "embedder", "min_face_size", "min_score", "face_model", "threads")
-BACKENDS = ("pyav", "decord")
 SPEAKER_MODES = ("dominant", "active")
 
 

@@ -321,7 +321,6 @@ WEIGHTS: dict[str, Weights] = {
         COHORT_SFACE,
     )
 }
-COHORTS = {"facenet": COHORT_FACENET, "sface": COHORT_SFACE}  # by the embedder they normalise
 
 
 def load_mobilenet_v2():

@@ -47,6 +47,29 @@ def database_owned_by_the_session():
 
 
 @pytest.fixture(scope="session")
+def light_asd_weights() -> Path:
+    """``../shared/weights/light-asd`` (Light-ASD's released models); absent is a setup error."""
+    folder = ROOT.parent / "shared" / "weights" / "light-asd"
+    if not (folder / "finetuning_TalkSet.model").exists():
+        pytest.fail(f"Light-ASD weights not found at {folder}")
+    return folder
+
+
+@pytest.fixture()
+def no_models(monkeypatch):
+    """Fail the test if the command gets as far as loading a model (checks must come first)."""
+    import speakerid.batch.job
+    import speakerid.pipeline
+
+    def refuse(*_a, **_k):
+        raise AssertionError("a model was loaded before the input was checked")
+
+    monkeypatch.setattr(speakerid.pipeline, "load_models", refuse)
+    monkeypatch.setattr(speakerid.pipeline, "models_for", refuse)
+    monkeypatch.setattr(speakerid.batch.job, "models_for", refuse)
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data``; its absence is a setup error, not a skip (CI always has it)."""
     if not (SHARED_DATA / "videos" / "short_hamilton_clip.mp4").exists():

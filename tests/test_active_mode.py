@@ -12,8 +12,6 @@ from speakerid.cli.main import main
 
 pytestmark = pytest.mark.slow  # real models on the real clip
 
-WEIGHTS = "weights/light-asd/finetuning_TalkSet.model"
-
 
 @pytest.fixture(scope="module")
 def sample_gallery(tmp_path_factory):
@@ -40,10 +38,12 @@ def annotate_active(video: Path, gallery: Path, out: Path, *options: str) -> dic
     return json.loads(out.read_text())
 
 
-def test_active_mode_scores_speaking_faces(hamilton, shared_data, sample_gallery, tmp_path, monkeypatch, dataset_name):
+def test_active_mode_scores_speaking_faces(
+    hamilton, light_asd_weights, sample_gallery, tmp_path, monkeypatch, dataset_name
+):
     import fiftyone as fo
 
-    monkeypatch.setenv("SPEAKERID_ASD_WEIGHTS", str(shared_data.parent / WEIGHTS))
+    monkeypatch.setenv("SPEAKERID_ASD_WEIGHTS", str(light_asd_weights / "finetuning_TalkSet.model"))
     data = annotate_active(hamilton, sample_gallery, tmp_path / "active.json", "--dataset", dataset_name)
     assert data["notes"] == []
     rap = [
@@ -74,13 +74,13 @@ def test_active_mode_falls_back_without_weights(hamilton, sample_gallery, tmp_pa
 
 
 def test_active_mode_over_digital_silence_marks_nobody_speaking(
-    hamilton, shared_data, sample_gallery, tmp_path, monkeypatch
+    hamilton, light_asd_weights, sample_gallery, tmp_path, monkeypatch
 ):
     """Issue 14 end to end: the same pictures with the sound muted: every face scores 0, the
     run says no voice was heard, and the speaker falls back to the dominant identified face."""
     from asd_data import make_variant
 
-    monkeypatch.setenv("SPEAKERID_ASD_WEIGHTS", str(shared_data.parent / WEIGHTS))
+    monkeypatch.setenv("SPEAKERID_ASD_WEIGHTS", str(light_asd_weights / "finetuning_TalkSet.model"))
     muted = make_variant(hamilton, tmp_path / "muted.mp4", "muted")
     data = annotate_active(
         muted, sample_gallery, tmp_path / "muted.json", "--start", "3.5", "--end", "7.8", "--no-dataset"

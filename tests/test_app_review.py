@@ -57,8 +57,8 @@ def test_pictures_under_the_labels_show_the_labelled_faces(readme):
     """Every face box, on the picture its frame number stands for, holds a face: the detector
     finds it again there; on the picture its decode index would name (26 frames earlier) it
     mostly does not."""
+    from speakerid.labels.app_pictures import app_pictures
     from speakerid.pipeline import load_models
-    from speakerid.review.frames import app_pictures
     from speakerid.settings import AnnotateSettings
     from speakerid.timeline.tracks import box_iou
 

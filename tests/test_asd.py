@@ -23,14 +23,10 @@ from speakerid.io.audio import read_audio
 
 pytestmark = pytest.mark.slow  # real models on the real clip
 
-WEIGHTS = Path(__file__).resolve().parents[1].parent / "shared" / "weights" / "light-asd"
-
 
 @pytest.fixture(scope="module")
-def weights_dir() -> Path:
-    if not (WEIGHTS / DEFAULT_WEIGHTS).exists():
-        pytest.fail(f"Light-ASD weights not found at {WEIGHTS}")
-    return WEIGHTS
+def weights_dir(light_asd_weights: Path) -> Path:
+    return light_asd_weights
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,10 @@ from speakerid.asd.score import ActiveSpeakerScorer
 
 pytestmark = pytest.mark.slow  # real model, real clip
 
-WEIGHTS = Path(__file__).resolve().parents[1].parent / "shared" / "weights" / "light-asd"
-
 
 @pytest.fixture(scope="module")
-def scorer() -> ActiveSpeakerScorer:
-    return ActiveSpeakerScorer(WEIGHTS / "finetuning_TalkSet.model")
+def scorer(light_asd_weights: Path) -> ActiveSpeakerScorer:
+    return ActiveSpeakerScorer(light_asd_weights / "finetuning_TalkSet.model")
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,6 @@ from speakerid.asd.score import ActiveSpeakerScorer
 
 pytestmark = pytest.mark.slow  # builds videos, runs Light-ASD and the voice detector
 
-WEIGHTS = Path(__file__).resolve().parents[1].parent / "shared" / "weights" / "light-asd"
-
 
 @pytest.fixture(scope="module")
 def variants(hamilton: Path, tmp_path_factory) -> dict[str, Path]:
@@ -30,8 +28,8 @@ def variants(hamilton: Path, tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def scorer() -> ActiveSpeakerScorer:
-    return ActiveSpeakerScorer(WEIGHTS / "finetuning_TalkSet.model")
+def scorer(light_asd_weights: Path) -> ActiveSpeakerScorer:
+    return ActiveSpeakerScorer(light_asd_weights / "finetuning_TalkSet.model")
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,7 @@ def test_tracks_of_two_videos_need_stronger_evidence():
 
 @pytest.mark.slow
 def test_strangers_of_two_real_clips_never_share_a_cluster(hamilton, street):
-    from speakerid.identity.enroll import open_gallery
+    from speakerid.identity.folder_cache import open_gallery
     from speakerid.pipeline import annotate_video, load_models
     from speakerid.review.clusters import cluster_similarity
     from speakerid.settings import AnnotateSettings

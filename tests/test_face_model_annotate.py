@@ -44,7 +44,7 @@ def test_trained_svm_names_speaker(shared_data, hamilton, tmp_path):
 
 def test_face_model_of_other_embedder_rejected(shared_data, tmp_path):
     from speakerid.faces.embedders import get_embedder
-    from speakerid.identity.trained import TrainedMatcher
+    from speakerid.train.matcher import TrainedMatcher
 
     out = tmp_path / "m"
     assert (

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from speakerid.faces.align import ARCFACE_112, align, similarity_to_template
-from speakerid.faces.detect import Face, main_face
+from speakerid.faces.detect import main_face
+from speakerid.faces.face import Face
 from speakerid.faces.mtcnn import MTCNNDetector
 from speakerid.io.images import load_rgb
 

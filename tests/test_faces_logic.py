@@ -8,7 +8,8 @@ import pytest
 
 from speakerid.faces.align import ARCFACE_112, similarity_to_template
 from speakerid.faces.boxes import box_iou
-from speakerid.faces.detect import MTCNN_LAYOUT, Face, box_face, centre_face, main_face
+from speakerid.faces.detect import MTCNN_LAYOUT, box_face, centre_face, main_face
+from speakerid.faces.face import Face
 from speakerid.faces.photos import detect_photos
 from speakerid.io.images import fit_within
 from speakerid.lru import LRU

@@ -66,7 +66,7 @@ def test_two_faces_on_one_frame_never_both_take_a_carried_name_and_names_do_not_
 
 @pytest.mark.slow
 def test_out26_carries_david_schwimmer_through_the_pull_back(shared_data: Path, tmp_path: Path):
-    from speakerid.identity.enroll import open_gallery
+    from speakerid.identity.folder_cache import open_gallery
     from speakerid.pipeline import annotate_video, load_models
     from speakerid.settings import AnnotateSettings
 
@@ -93,7 +93,7 @@ def test_out26_carries_david_schwimmer_through_the_pull_back(shared_data: Path, 
 def test_readme_sample_segments_come_out():
     """README, "Run it on the bundled sample": Lin-Manuel Miranda 0.85-1.65 s and 3.65-8.06 s, then
     Barack Obama to the end (the file's presentation times)."""
-    from speakerid.identity.enroll import open_gallery
+    from speakerid.identity.folder_cache import open_gallery
     from speakerid.pipeline import annotate_video, load_models
     from speakerid.settings import AnnotateSettings
 

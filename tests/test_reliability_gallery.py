@@ -221,19 +221,6 @@ def test_pickle_member_is_never_loaded(good, tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
-@pytest.fixture()
-def no_models(monkeypatch):
-    """Fail the test if the command gets as far as loading a model."""
-    import speakerid.pipeline
-
-    def refuse(*_a, **_k):
-        raise AssertionError("a model was loaded before the gallery was checked")
-
-    monkeypatch.setattr(speakerid.pipeline, "load_models", refuse)
-    monkeypatch.setattr("speakerid.batch.work.models_for", refuse)
-    monkeypatch.setattr("speakerid.batch.job.models_for", refuse)
-
-
 def test_cli_annotate_bad_gallery_exit_2_before_models(good, tmp_path, hamilton, capfd, no_models):
     from speakerid.cli.main import main
 

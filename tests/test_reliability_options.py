@@ -77,16 +77,6 @@ CLI_BAD = [
 ]
 
 
-@pytest.fixture()
-def no_models(monkeypatch):
-    import speakerid.pipeline
-
-    def refuse(*_a, **_k):
-        raise AssertionError("the analysis started")
-
-    monkeypatch.setattr(speakerid.pipeline, "load_models", refuse)
-
-
 @pytest.mark.parametrize("command", ["annotate", "label"])
 def test_cli_option_errors_are_one_line_exit_2(command, hamilton, tmp_path, capfd, no_models):
     target = [str(hamilton), "--no-dataset"] if command == "annotate" else ["--dataset", "never-opened"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from speakerid.faces.detect import load_detector, main_face
-from speakerid.identity.enroll import open_gallery
+from speakerid.identity.folder_cache import enrolment_key, open_gallery
 from speakerid.io.images import load_rgb
 from speakerid.pipeline import annotate_video, load_models
 from speakerid.settings import AnnotateSettings
@@ -116,8 +116,6 @@ def test_memory_stays_flat_on_a_long_video(hamilton, gallery, models, tmp_path):
 
 def test_a_folder_gallery_is_enrolled_once_until_a_photo_changes(models, tmp_path, caplog):
     import shutil
-
-    from speakerid.identity.folder_cache import enrolment_key
 
     folder = tmp_path / "gallery"
     shutil.copytree(ROOT / "sample_videos" / "gallery", folder)

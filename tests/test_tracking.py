@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from speakerid.faces.detect import Face
+from speakerid.faces.face import Face
 from speakerid.faces.quality import face_quality, frontal_factor, sharpness_factor, size_factor
 from speakerid.identity.tracks import TrackEvidence, identify
 from speakerid.io.prefetch import prefetch

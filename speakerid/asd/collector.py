@@ -33,7 +33,7 @@ from scipy.ndimage import uniform_filter1d
 from speakerid.asd.crops import SMOOTH_HALF_SECONDS, box_geometry, face_crop, interpolate_geometry, median_geometry
 from speakerid.asd.decide import TrackScores, gate, synchrony_rule
 from speakerid.asd.model import AUDIO_ROWS_PER_FRAME
-from speakerid.asd.stream import GRID_FPS, AudioBuffer, FrameGrid
+from speakerid.asd.stream import GRID_FPS, SAMPLE_RATE, AudioBuffer, FrameGrid
 from speakerid.asd.sync import synchrony
 from speakerid.asd.vad import VOICE_PAD_SECONDS, VOICE_THRESHOLD, VoiceActivity
 from speakerid.errors import ModelUnavailableError
@@ -42,7 +42,6 @@ from speakerid.io.audio import mfcc
 if TYPE_CHECKING:
     from speakerid.asd.score import ActiveSpeakerScorer
 
-SAMPLE_RATE = 16000
 SMOOTH_FRAMES = 5  # the reference averages scores over 5 frames
 MIN_TRACK_FRAMES = 10  # the reference scores no track shorter than 10 frames (0.4 s): NaN
 _EDGE = 0.5 / GRID_FPS  # a track covers the grid frames within half a frame of its first/last box

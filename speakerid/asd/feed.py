@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from speakerid.asd.collector import SAMPLE_RATE, ActiveSpeakerCollector
+from speakerid.asd.collector import ActiveSpeakerCollector
+from speakerid.asd.stream import SAMPLE_RATE
 from speakerid.errors import VideoReadError
 
 _MARGIN = 0.3  # s decoded around the tracks: the grid frames at their ends, the voice padding

@@ -21,9 +21,8 @@ import numpy as np
 import torch
 
 from speakerid.asd.model import AUDIO_ROWS_PER_FRAME
+from speakerid.asd.stream import GRID_FPS
 from speakerid.asd.weights import load_light_asd
-
-FPS = 25.0
 
 
 class ActiveSpeakerScorer:
@@ -45,7 +44,7 @@ class ActiveSpeakerScorer:
     ) -> None:
         self.model = load_light_asd(weights, device)
         self.device = device
-        self.window_frames = sorted({max(1, round(w * FPS)) for w in window_seconds})
+        self.window_frames = sorted({max(1, round(w * GRID_FPS)) for w in window_seconds})
         self.max_batch_frames = max_batch_frames
 
     def score_tracks(

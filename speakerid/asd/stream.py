@@ -11,7 +11,8 @@ import math
 
 import numpy as np
 
-GRID_FPS = 25.0
+GRID_FPS = 25.0  # Light-ASD's picture rate: every asd module works on this grid
+SAMPLE_RATE = 16000  # its (and Silero VAD's) audio rate
 
 
 class FrameGrid:

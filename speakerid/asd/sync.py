@@ -27,13 +27,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
-FPS = 25.0
+from speakerid.asd.stream import GRID_FPS, SAMPLE_RATE
+
 _MOUTH = (slice(56, 100), slice(28, 84))  # rows, cols of the crop around the mouth
 _NOSE = (slice(4, 40), slice(28, 84))  # upper band of the crop: nose and cheeks
 _PEAK_LAGS = range(0, 4)  # frames the voice may trail the lips by (0-120 ms)
 _ALL_LAGS = range(-12, 13)  # +-0.48 s: the off-sync baseline
 MIN_FRAMES = 38  # shorter windows (1.5 s) give no synchrony (NaN)
-_SYLLABLES = butter(2, [1.0, 8.0], btype="bandpass", fs=FPS, output="sos")
+_SYLLABLES = butter(2, [1.0, 8.0], btype="bandpass", fs=GRID_FPS, output="sos")
 
 
 def mouth_motion(crops: np.ndarray) -> np.ndarray:
@@ -46,9 +47,9 @@ def mouth_motion(crops: np.ndarray) -> np.ndarray:
     return np.concatenate([motion[:1], motion])
 
 
-def voice_envelope(samples: np.ndarray, frames: int, rate: int = 16000) -> np.ndarray:
+def voice_envelope(samples: np.ndarray, frames: int, rate: int = SAMPLE_RATE) -> np.ndarray:
     """(frames,) log energy of the speech band (100-4000 Hz) per 25 fps frame of ``samples``."""
-    per = int(round(rate / FPS))
+    per = int(round(rate / GRID_FPS))
     block = np.zeros(frames * per, np.float64)
     got = np.asarray(samples, np.float64)[: frames * per]
     block[: len(got)] = got
@@ -57,7 +58,7 @@ def voice_envelope(samples: np.ndarray, frames: int, rate: int = 16000) -> np.nd
     return np.log((block.reshape(frames, per) ** 2).mean(axis=1) + 1e-10)
 
 
-def synchrony(crops: np.ndarray, samples: np.ndarray, rate: int = 16000) -> float:
+def synchrony(crops: np.ndarray, samples: np.ndarray, rate: int = SAMPLE_RATE) -> float:
     """Peak lip-voice correlation at 0-120 ms minus its median over +-0.48 s; NaN when the
     window is shorter than 1.5 s or either signal is flat (a still image, digital silence)."""
     if len(crops) < MIN_FRAMES:

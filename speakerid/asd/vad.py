@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
+from speakerid.asd.stream import SAMPLE_RATE
 from speakerid.weights import SILERO_VAD
 
-SAMPLE_RATE = 16000
 FRAME = 512  # samples per VAD frame (32 ms)
 FRAME_SECONDS = FRAME / SAMPLE_RATE
 _CONTEXT = 64  # samples of the previous frame the model sees in front of each frame

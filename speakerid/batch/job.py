@@ -19,12 +19,14 @@ from typing import Any
 
 from speakerid.batch.commit import DONE_FIELD, commit_outcome, ensure_fields
 from speakerid.batch.summary import JobProgress, LabelSummary
-from speakerid.batch.work import Outcome, WorkItem, models_for
+from speakerid.batch.work import Outcome, WorkItem
 from speakerid.errors import SpeakeridError
+from speakerid.fiftyone_private import root_dataset_of
 from speakerid.identity.gallery import Gallery
 from speakerid.labels import spool
 from speakerid.labels.replace import finish_pending
 from speakerid.labels.sink import ResultSink
+from speakerid.pipeline import models_for
 from speakerid.settings import AnnotateSettings
 
 ENGINES = ("local", "ray")
@@ -54,7 +56,7 @@ def load_gallery(gallery: str | Path | Gallery, settings: AnnotateSettings) -> G
     if isinstance(gallery, Gallery):
         out = copy.copy(gallery)
     elif Path(gallery).is_dir():
-        from speakerid.identity.enroll import open_gallery
+        from speakerid.identity.folder_cache import open_gallery
 
         models = models_for(settings)
         out = open_gallery(gallery, models.detector, models.embedder)
@@ -108,7 +110,7 @@ def label_dataset(
         raise SpeakeridError(f"--workers must be >= 1, got {workers}")
     gallery = load_gallery(gallery_path, settings)
     fingerprint = settings.fingerprint(gallery)
-    root = dataset_or_view._root_dataset
+    root = root_dataset_of(dataset_or_view)
     ensure_fields(root)
     finish_pending(root)
     spool.flush(root)

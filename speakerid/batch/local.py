@@ -17,8 +17,9 @@ from functools import partial
 from multiprocessing.connection import wait as wait_ready
 from typing import TYPE_CHECKING
 
-from speakerid.batch.work import Outcome, WorkItem, label_one, models_for, worker_settings
+from speakerid.batch.work import Outcome, WorkItem, label_one, worker_settings
 from speakerid.errors import SpeakeridError
+from speakerid.pipeline import models_for
 
 if TYPE_CHECKING:
     from speakerid.identity.gallery import Gallery

@@ -12,8 +12,9 @@ import socket
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from speakerid.batch.work import Outcome, WorkItem, label_one, models_for, worker_settings
+from speakerid.batch.work import Outcome, WorkItem, label_one, worker_settings
 from speakerid.errors import SpeakeridError
+from speakerid.pipeline import models_for
 
 if TYPE_CHECKING:
     from speakerid.identity.gallery import Gallery

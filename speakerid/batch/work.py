@@ -1,8 +1,8 @@
 """The unit of work every engine runs: one video in, one picklable Outcome out.
 
 Engines (in-process, process pool, Ray actors) differ only in where ``label_one`` runs; the
-driver alone touches FiftyOne. Models are cached per process so each worker loads them once
-(a few settings at most: a process serves one job's settings at a time).
+driver alone touches FiftyOne. Models come from ``pipeline.models_for``, cached per process, so
+each worker loads them once.
 """
 
 from __future__ import annotations
@@ -12,15 +12,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from speakerid.errors import GalleryError, ModelUnavailableError, SpeakeridError
-from speakerid.lru import LRU
 
 if TYPE_CHECKING:
     from speakerid.identity.gallery import Gallery
-    from speakerid.pipeline import AnnotateSettings, Models
+    from speakerid.pipeline import AnnotateSettings
     from speakerid.results import VideoResult
-
-# Model sets kept per process (the App may alternate between two galleries' embedders).
-_MODELS: LRU[str, Models] = LRU(maxsize=2)
 
 
 @dataclass(frozen=True)
@@ -44,14 +40,6 @@ class Outcome:
         return len(self.result.frames) if self.result else 0
 
 
-def models_for(settings: AnnotateSettings) -> Models:
-    """Models for ``settings``, loaded once per process (workers, the plugin, repeated jobs)."""
-    from speakerid.pipeline import load_models
-
-    # the settings load_models reads: changing fps or the speaker rule must not reload networks
-    return _MODELS.get_or_make(settings.model_key(), lambda: load_models(settings))
-
-
 def worker_settings(settings: AnnotateSettings, threads: int) -> AnnotateSettings:
     """``settings`` for one worker of a pool: ``threads`` threads (``speakerid.threads``) unless the
     job chose its own, so N workers do not oversubscribe the cores (load_models applies them)."""
@@ -66,7 +54,7 @@ def label_one(
     item: WorkItem, gallery: Gallery, settings: AnnotateSettings, on_frames: Callable[[int], None] | None = None
 ) -> Outcome:
     """Analyse one video. Bad media becomes a failed Outcome; a bad gallery or model aborts the job."""
-    from speakerid.pipeline import annotate_video
+    from speakerid.pipeline import annotate_video, models_for
 
     try:
         result = annotate_video(item.filepath, gallery, settings, models_for(settings), on_frames=on_frames)

@@ -8,10 +8,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from speakerid.defaults import DEFAULT_DETECTOR, DEFAULT_EMBEDDER, DEFAULT_FPS
+from speakerid.defaults import BACKENDS, CLASSIFIERS, DEFAULT_DETECTOR, DEFAULT_EMBEDDER, DEFAULT_FPS
 from speakerid.errors import SettingsError, SpeakeridError
-from speakerid.faces.embedder_dims import EMBEDDING_DIMS
-from speakerid.settings import BACKENDS, CLASSIFIERS, DETECTORS, SPEAKER_MODES, AnnotateSettings
+from speakerid.faces.registry import EMBEDDERS
+from speakerid.settings import DETECTORS, SPEAKER_MODES, AnnotateSettings
 
 
 def add_pipeline_args(p: argparse.ArgumentParser) -> None:
@@ -36,7 +36,7 @@ def add_pipeline_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--embedder",
         default=DEFAULT_EMBEDDER,
-        help=f"face embedder: {', '.join(EMBEDDING_DIMS)} (default {DEFAULT_EMBEDDER}; licences: speakerid models)",
+        help=f"face embedder: {', '.join(EMBEDDERS)} (default {DEFAULT_EMBEDDER}; licences: speakerid models)",
     )
     g.add_argument("--min-face-size", type=int, default=20, help="smallest face detected, in pixels (default 20)")
     g.add_argument("--classifier", choices=CLASSIFIERS, default=None, help="gallery matcher (default: the gallery's)")

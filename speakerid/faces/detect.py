@@ -7,54 +7,17 @@ embedders crop the same region whichever detector found the face.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
-
 import numpy as np
 
 from speakerid.defaults import DEFAULT_DETECTOR
 from speakerid.faces.align import ARCFACE_112
+from speakerid.faces.face import Detector, Face
 
 DETECTORS = ("yunet", "mtcnn")
 # Where five landmarks sit inside a square face box (x, y as fractions of its side): the ArcFace
 # template, and MTCNN's mean layout inside its own boxes (for boxes drawn without landmarks).
 ARCFACE_LAYOUT = ARCFACE_112 / 112.0
 MTCNN_LAYOUT = np.array([[0.31, 0.40], [0.69, 0.40], [0.50, 0.58], [0.35, 0.78], [0.65, 0.78]], np.float32)
-
-
-@dataclass(eq=False)  # numpy fields: compare faces by identity
-class Face:
-    """One detected face: pixel box x1,y1,x2,y2, detector score, 5 landmarks (x, y) in pixels.
-
-    Landmark order: left eye, right eye, nose, mouth left, mouth right (as seen in the image).
-    """
-
-    box: np.ndarray
-    score: float
-    landmarks: np.ndarray
-
-    @property
-    def area(self) -> float:
-        """Box area in pixels (to pick the main face of a photo)."""
-        return float(max(self.box[2] - self.box[0], 0) * max(self.box[3] - self.box[1], 0))
-
-
-class Detector(Protocol):
-    """What the pipeline, enrolment and verification need from a detector."""
-
-    name: str
-
-    def detect(self, frames: np.ndarray) -> list[list[Face]]:
-        """Faces per frame of ``frames`` (N,H,W,3) uint8 RGB, most confident first."""
-        ...
-
-
-def check_frames(frames: np.ndarray) -> np.ndarray:
-    """``frames`` as an (N,H,W,3) uint8 array, or ValueError saying what was given instead."""
-    frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-        raise ValueError(f"frames must be (N,H,W,3) uint8 RGB, got {frames.shape} {frames.dtype}")
-    return frames
 
 
 def load_detector(name: str = DEFAULT_DETECTOR, min_face_size: int = 20, min_score: float | None = None) -> Detector:

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Detector, Face
+    from speakerid.faces.face import Detector, Face
 
 
 def detect_downscaled(detector: Detector, frames: np.ndarray, max_side: int) -> list[list[Face]]:

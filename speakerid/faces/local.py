@@ -17,7 +17,7 @@ import numpy as np
 from speakerid.faces.boxes import box_iou
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Detector, Face
+    from speakerid.faces.face import Detector, Face
 
 TARGET_SIDE = 80.0  # pixels: the face's long side on the enlarged crop
 MAX_ZOOM = 4.0

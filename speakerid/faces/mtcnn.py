@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from speakerid.faces.detect import Face, check_frames
+from speakerid.faces.face import Face, check_frames
 from speakerid.weights import MTCNN
 
 DEFAULT_MIN_SCORE = 0.90

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from speakerid.errors import SpeakeridError
-from speakerid.faces.detect import Detector, Face, centre_face, main_face
+from speakerid.faces.detect import centre_face, main_face
 from speakerid.faces.embedders.base import Embedder
+from speakerid.faces.face import Detector, Face
 from speakerid.io.images import fit_within, load_rgb
 
 MAX_SIDE = 1280  # larger photos are shrunk before detection: MTCNN's pyramid grows with size

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from speakerid.faces.detect import Face
+from speakerid.faces.face import Face
 
 FULL_SIZE = 80.0  # pixels (short box side) from which size stops adding quality
 SHARP_VARIANCE = 150.0  # Laplacian variance of a 64x64 grey face that counts as fully sharp

@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from speakerid.faces.detect import Face, check_frames
+from speakerid.faces.face import Face, check_frames
 from speakerid.weights import YUNET
 
 DEFAULT_MIN_SCORE = 0.6

@@ -106,7 +106,7 @@ def annotation_inputs(ctx: Any, inputs: Any) -> None:
 
 
 def annotate_view(ctx: Any, view: Any) -> Iterator[Any]:
-    """Label the videos of ``view`` one by one (``speakerid.batch.label_dataset``), reporting
+    """Label the videos of ``view`` in one ``speakerid.batch.label_dataset`` job, reporting
     progress within each video; the analysis runs in a thread so this generator can report."""
     require_videos(view)
     path = ctx.params["gallery"]
@@ -119,20 +119,23 @@ def annotate_view(ctx: Any, view: Any) -> Iterator[Any]:
     events: queue.Queue = queue.Queue()
     outcome: dict[str, Any] = {"labelled": 0, "skipped": 0, "failed": []}
 
+    index_of = {p: i for i, p in reversed(list(enumerate(paths)))}  # a file twice: its first sample
+    current: list[str] = []
+
+    def frames(path: str, n: int) -> None:
+        if current != [path]:
+            current[:] = [path]
+            events.put(("start", index_of.get(path, 0)))
+        events.put(("frames", n))
+
     def work() -> None:
-        try:
-            for i, sample_id in enumerate(ids):
-                events.put(("start", i))
-                summary = label_dataset(
-                    view.select(sample_id),
-                    gallery,
-                    settings,
-                    overwrite=not ctx.params.get("skip_done", True),
-                    on_frames=lambda _path, n: events.put(("frames", n)),
-                )
-                outcome["labelled"] += summary.labelled
-                outcome["skipped"] += summary.skipped
-                outcome["failed"] += [f"{Path(p).name}: {why}" for p, why in summary.failed]
+        try:  # one job for the whole view: set-up, pending repairs and the spool flush run once
+            summary = label_dataset(
+                view.select(ids), gallery, settings, overwrite=not ctx.params.get("skip_done", True), on_frames=frames
+            )
+            outcome["labelled"] += summary.labelled
+            outcome["skipped"] += summary.skipped
+            outcome["failed"] += [f"{Path(p).name}: {why}" for p, why in summary.failed]
             events.put(("start", len(ids)))
         except BaseException as exc:  # noqa: BLE001 - raised again in the operator's thread
             outcome["error"] = exc

@@ -59,7 +59,7 @@ def invalid(prop: Any, message: str) -> None:
 
 def models(embedder: str = "facenet") -> Any:
     """Detector + embedder, loaded once per process (the App server runs many operators)."""
-    from speakerid.batch.work import models_for
+    from speakerid.pipeline import models_for
     from speakerid.settings import AnnotateSettings
 
     return models_for(AnnotateSettings(embedder=embedder))

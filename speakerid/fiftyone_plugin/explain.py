@@ -18,7 +18,7 @@ import numpy as np
 from speakerid.cache import cache_dir
 from speakerid.errors import ModelUnavailableError, SpeakeridError
 from speakerid.identity.gallery import Gallery
-from speakerid.review.frames import app_picture
+from speakerid.labels.app_pictures import app_picture
 
 from .common import FACES, button, gallery_input, invalid, models, selected_faces
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -29,6 +30,21 @@ class Match:
     confidence: float
     scores: np.ndarray  # similarity to every person, gallery order
     score: float | None = None  # the best person's S-norm score, when a cohort normalises scores
+
+
+class Matcher(Protocol):
+    """A trained classifier used in place of the gallery (``speakerid.train.matcher``): its class
+    probabilities play the similarities' role and its own ``threshold`` decides ``unknown``."""
+
+    threshold: float
+
+    def classify(self, embeddings: np.ndarray, crops: np.ndarray) -> list[Match]:
+        """Best class per face (``unknown`` below the threshold)."""
+        ...
+
+    def match(self, probs: np.ndarray) -> Match:
+        """The open-set decision on one track's averaged class probabilities."""
+        ...
 
 
 def person_similarities(

@@ -4,11 +4,12 @@ A raw cosine score means different things for different faces: a dim, small or t
 close to *everyone*, a distinctive one to no one. Comparing a score with how the same probe (and
 the same enrolled person) scores against a few thousand strangers removes most of that (see
 ``speakerid.identity.snorm``). The cohort is computed once per embedder from a public face set
-(``scripts/build_cohort.py``, LFW by default) and shipped as
-``speakerid/data/cohort-<embedder>.safetensors``: float16 embeddings, an identity and a photo
-index per row, and in the metadata the embedder name + version it was made with, the
+(``scripts/build_cohort.py``, LFW by default, with ``speakerid.identity.cohort_build``) and
+shipped as ``speakerid/data/cohort-<embedder>.safetensors``: float16 embeddings, an identity and
+a photo index per row, and in the metadata the embedder name + version it was made with, the
 identities' names, the source and the licence. A cohort made by another embedder version is
-refused (the gallery then falls back to its own calibration, with a logged note)."""
+refused (the gallery then falls back to its own calibration, with a logged note). This module
+only reads and checks cohorts at run time; building one needs enrolment's face finding."""
 
 from __future__ import annotations
 
@@ -17,31 +18,20 @@ import logging
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save
 
 from speakerid.cache import atomic_write_bytes
 from speakerid.errors import GalleryError
-from speakerid.faces.detect import Face
-from speakerid.weights import COHORTS
-
-if TYPE_CHECKING:
-    from speakerid.faces.detect import Detector
-    from speakerid.faces.embedders.base import Embedder
+from speakerid.faces.registry import EMBEDDERS
 
 log = logging.getLogger(__name__)
 
 FORMAT = "speakerid-cohort"
 FORMAT_VERSION = 1
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-# More than this many photos of one person would let a single look-alike fill a probe's top-K.
-MAX_PER_PERSON = 4
-# Face width (pixels) of the shrunken copy of each cohort photo: a small face in a wide shot.
-LOW_RES_FACE = 32
 # Cohort identities closer than this share of different-person pairs to an enrolled centroid
 # are taken to be that person and left out (see ``Cohort.excluding``).
 EXCLUDE_FAR = 1e-3
@@ -163,7 +153,7 @@ class Cohort:
 
 def cohort_path(embedder: str) -> Path:
     """Where the shipped cohort of ``embedder`` lives (package data)."""
-    entry = COHORTS.get(embedder)
+    entry = EMBEDDERS[embedder].cohort if embedder in EMBEDDERS else None
     return entry.locate() if entry is not None else DATA_DIR / f"cohort-{embedder}.safetensors"
 
 
@@ -188,7 +178,7 @@ def compatible_cohort(cohort: Cohort, embedder: str, version: str, where: str = 
 @lru_cache(maxsize=8)
 def shipped_cohort(embedder: str, version: str) -> Cohort | None:
     """The shipped cohort for this exact embedder version, or None (logged) when there is none."""
-    entry = COHORTS.get(embedder)
+    entry = EMBEDDERS[embedder].cohort if embedder in EMBEDDERS else None
     if entry is None:
         log.info("no score-normalisation cohort for embedder %s: using the gallery's own calibration", embedder)
         return None
@@ -201,68 +191,3 @@ def shipped_cohort(embedder: str, version: str) -> Cohort | None:
         return None
     path = entry.path()  # checked against the registry's sha256 (rebuilt cohorts: update speakerid/weights.py)
     return compatible_cohort(Cohort.load(path), embedder, version, str(path))
-
-
-def cohort_images(root: str | Path, max_per_person: int = MAX_PER_PERSON) -> dict[str, list[str]]:
-    """``{person: [relative image paths]}`` of a ``<person>/<images>`` tree (first few per person)."""
-    root = Path(root)
-    if not root.is_dir():
-        raise GalleryError(f"{root}: cohort image folder not found")
-    people = {}
-    for sub in sorted(p for p in root.iterdir() if p.is_dir()):
-        images = sorted(f"{sub.name}/{f.name}" for f in sub.iterdir() if f.suffix.lower() in (".jpg", ".jpeg", ".png"))
-        if images:
-            people[sub.name] = images[:max_per_person]
-    if not people:
-        raise GalleryError(f"{root}: no <person>/<image> sub-folders with images")
-    return people
-
-
-def build_cohort(
-    root: str | Path,
-    detector: Detector,
-    embedder: Embedder,
-    source: str,
-    licence: str,
-    max_per_person: int = MAX_PER_PERSON,
-) -> Cohort:
-    """Embed the main face (``main_face``, as ``speakerid verify`` picks it) of every image of
-    ``root`` (``<person>/<images>``) twice: as photographed, and with the photo shrunk until the
-    face is ``LOW_RES_FACE`` pixels wide, because video faces are often that small and a
-    stranger's small face must meet small faces in the cohort. Photos without a face are left out.
-    """
-    from speakerid.faces.detect import main_face
-    from speakerid.faces.downscale import detect_downscaled
-    from speakerid.identity.enroll import DETECT_MAX_SIDE
-    from speakerid.io.images import load_rgb
-
-    people = cohort_images(root, max_per_person)
-    crops, person, photo, photos = [], [], [], 0
-    for index, images in enumerate(people.values()):
-        for rel in images:
-            image = load_rgb(Path(root) / rel)
-            face = main_face(detect_downscaled(detector, image[None], DETECT_MAX_SIDE)[0], *image.shape[:2])
-            if face is None:
-                continue
-            copies = [embedder.crop(image, face)]
-            scale = LOW_RES_FACE / max(float(face.box[2] - face.box[0]), 1.0)
-            if scale < 1:
-                small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-                copies.append(embedder.crop(small, Face(face.box * scale, face.score, face.landmarks * scale)))
-            crops += copies
-            person += [index] * len(copies)
-            photo += [photos] * len(copies)
-            photos += 1
-    if len(crops) < 2:
-        raise GalleryError(f"{root}: faces found in fewer than 2 photos: no cohort")
-    emb = np.concatenate([embedder.embed(np.stack(crops[i : i + 256])) for i in range(0, len(crops), 256)])
-    return Cohort(
-        embedder.name,
-        embedder.version,
-        emb.astype(np.float32),
-        np.array(person, np.int64),
-        np.array(photo, np.int64),
-        list(people),
-        source,
-        licence,
-    )

@@ -17,8 +17,8 @@ from speakerid.identity.gallery import Gallery
 from speakerid.io.images import load_rgb, person_folders
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Detector, Face
     from speakerid.faces.embedders.base import Embedder
+    from speakerid.faces.face import Detector, Face
 
 log = logging.getLogger(__name__)
 
@@ -114,18 +114,3 @@ def enroll_folder(
         raise GalleryError(f"{folder}: no usable face in any image")
     gallery.recalibrate()  # once: calibrating after every person costs O(people^2) per person
     return gallery, report
-
-
-def open_gallery(path: str | Path, detector: Detector, embedder: Embedder) -> Gallery:
-    """A ``.sid`` file, or a ``<person>/<images>`` folder enrolled on the fly (once: see folder_cache)."""
-    path = Path(path)
-    if path.is_dir():
-        from speakerid.identity.folder_cache import enrol_folder_cached
-
-        gallery, rejected = enrol_folder_cached(path, detector, embedder)
-        for image, why in rejected:
-            log.warning("%s: not enrolled, %s", image, why)
-        return gallery
-    gallery = Gallery.load(path)
-    gallery.check_embedder(embedder.name, embedder.version)
-    return gallery

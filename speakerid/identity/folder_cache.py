@@ -6,6 +6,7 @@ names the same folder. The enrolment is kept in the cache as a ``.sid`` (loaded 
 and schema checks, never unpickled) under a key made of the folder, every image's name and
 content, the detector and embedder (names, versions, settings) and speakerid's version, so any
 change to those enrols again. The photos it rejected are kept beside it and reported again.
+``open_gallery`` is where every ``--gallery`` (a ``.sid`` file or such a folder) is opened.
 """
 
 from __future__ import annotations
@@ -19,14 +20,28 @@ from typing import TYPE_CHECKING
 from speakerid import __version__
 from speakerid.cache import atomic_write_bytes, cache_dir
 from speakerid.errors import GalleryError
+from speakerid.identity.enroll import enroll_folder
 from speakerid.identity.gallery import Gallery
 from speakerid.io.images import person_folders
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Detector
     from speakerid.faces.embedders.base import Embedder
+    from speakerid.faces.face import Detector
 
 log = logging.getLogger(__name__)
+
+
+def open_gallery(path: str | Path, detector: Detector, embedder: Embedder) -> Gallery:
+    """A ``.sid`` file, or a ``<person>/<images>`` folder enrolled on the fly (once: cached here)."""
+    path = Path(path)
+    if path.is_dir():
+        gallery, rejected = enrol_folder_cached(path, detector, embedder)
+        for image, why in rejected:
+            log.warning("%s: not enrolled, %s", image, why)
+        return gallery
+    gallery = Gallery.load(path)
+    gallery.check_embedder(embedder.name, embedder.version)
+    return gallery
 
 
 def enrolment_key(folder: Path, detector: Detector, embedder: Embedder) -> str:
@@ -52,8 +67,6 @@ def enrolment_key(folder: Path, detector: Detector, embedder: Embedder) -> str:
 def enrol_folder_cached(folder: Path, detector: Detector, embedder: Embedder) -> tuple[Gallery, list[tuple[str, str]]]:
     """The gallery enrolled from ``folder`` and the (image, reason) pairs it rejected; from the
     cache when the same folder was enrolled the same way before."""
-    from speakerid.identity.enroll import enroll_folder
-
     key = enrolment_key(folder, detector, embedder)
     path = cache_dir("galleries", "folders") / f"{key}.sid"
     rejected_path = path.with_suffix(".rejected.json")

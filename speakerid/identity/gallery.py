@@ -233,7 +233,7 @@ class Gallery:
     def load(cls, path: str | Path) -> Gallery:
         """Read and fully validate a ``.sid`` file; one-line GalleryError naming the file if it
         is damaged or inconsistent. Loads no model."""
-        from speakerid.faces.embedder_dims import EMBEDDING_DIMS
+        from speakerid.faces.registry import EMBEDDING_DIMS
 
         meta, embeddings, person, thumbnails = gallery_file.read(path, EMBEDDING_DIMS)
         cal = meta.get("calibration")

@@ -22,8 +22,9 @@ import numpy as np
 from speakerid.results import TrackResult
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Face
     from speakerid.faces.embedders.base import Embedder
+    from speakerid.faces.face import Face
+    from speakerid.identity.classify import Matcher
     from speakerid.identity.gallery import Gallery
 
 
@@ -71,11 +72,11 @@ class TrackEvidence:
 
 
 def identify(
-    tracks: list[TrackEvidence], embedder: Embedder, gallery: Gallery, settings: Any, trained: Any = None
+    tracks: list[TrackEvidence], embedder: Embedder, gallery: Gallery, settings: Any, trained: Matcher | None = None
 ) -> list[TrackResult]:
     """One TrackResult per track: embeddings of its best faces in one batch, then one decision.
 
-    ``trained`` (a :class:`speakerid.identity.trained.TrainedMatcher`) replaces the gallery's
+    ``trained`` (a :class:`~speakerid.identity.classify.Matcher`) replaces the gallery's
     matcher: its class probabilities, averaged with the same quality weights, play the
     similarities' role and its own threshold decides ``unknown``.
     """
@@ -122,7 +123,7 @@ def identify(
 
 
 def _trained_matches(
-    trained: Any, embeddings: np.ndarray, crops: np.ndarray, tracks: list[TrackEvidence], weights: list[np.ndarray]
+    trained: Matcher, embeddings: np.ndarray, crops: np.ndarray, tracks: list[TrackEvidence], weights: list[np.ndarray]
 ) -> list[Any]:
     """A trained classifier's per-face probabilities averaged per track, then thresholded."""
     per_face = trained.classify(embeddings, crops)

@@ -6,13 +6,12 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from speakerid.defaults import BACKENDS
 from speakerid.io import decord_backend
 from speakerid.io.container import probe_pyav
 from speakerid.io.pyav_backend import read_pyav
 from speakerid.io.sampling import FrameSampler
 from speakerid.io.types import FrameBatch, VideoInfo
-
-BACKENDS = ("pyav", "decord")
 
 
 def _check_backend(backend: str) -> None:

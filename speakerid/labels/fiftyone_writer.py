@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from speakerid.errors import SpeakeridError
+from speakerid.fiftyone_private import sample_docs
 from speakerid.labels.app_clock import app_frame_number, frame_offset
 from speakerid.labels.interpolate import Sighting, analysed_step, between_frames
 from speakerid.results import VideoResult
@@ -63,7 +64,7 @@ def get_or_create_dataset(name: str, media_type: str = "video") -> Any:
 def find_sample(dataset: Any, filepath: str) -> Any | None:
     """The sample of ``filepath`` in ``dataset``, if any (read with the current schema, which
     another process may have extended meanwhile)."""
-    doc = dataset._sample_collection.find_one({"filepath": filepath}, {"_id": 1})
+    doc = sample_docs(dataset).find_one({"filepath": filepath}, {"_id": 1})
     if doc is None:
         return None
     dataset.reload()
@@ -78,7 +79,7 @@ def sample_id_for(dataset: Any, filepath: str) -> str:
     from pymongo.errors import DuplicateKeyError
 
     _unique_filepaths(dataset)
-    coll = dataset._sample_collection
+    coll = sample_docs(dataset)
     doc = coll.find_one({"filepath": filepath}, {"_id": 1})
     if doc is None:
         now = datetime.now(UTC).replace(tzinfo=None)
@@ -133,17 +134,6 @@ def label_docs(result: VideoResult, between: bool = True) -> LabelDocs:
     return LabelDocs(filepath, {k: stored[k] for k in labels}, frames, {**types, **frame_types})
 
 
-def write_video_result(
-    dataset: Any, result: VideoResult, sample: Any | None = None, extra: dict[str, Any] | None = None
-) -> Any:
-    """Add or replace the labels of ``result.video`` (or of ``sample``); returns the saved sample.
-
-    ``extra``: MongoDB update operators applied in the same single-document update that
-    publishes the labels (the batch job's done marker), so they can never disagree with them.
-    """
-    return write_label_docs(dataset, label_docs(result), sample.id if sample is not None else None, extra)
-
-
 def write_label_docs(
     dataset: Any,
     docs: LabelDocs,
@@ -152,7 +142,9 @@ def write_label_docs(
     made_at: datetime | None = None,
 ) -> Any:
     """Store prepared ``docs`` on sample ``sample_id`` (else the sample of ``docs.filepath``);
-    returns the saved sample (see ``write_video_result``). ``made_at``: when the labels were made;
+    returns the saved sample. ``extra``: MongoDB update operators applied in the same
+    single-document update that publishes the labels (the batch job's done marker), so they can
+    never disagree with them. ``made_at``: when the labels were made;
     labels the sample got later are kept (``labels.replace.Superseded``)."""
     import fiftyone as fo
     from bson import ObjectId
@@ -162,7 +154,7 @@ def write_label_docs(
     declare_fields(dataset, docs.field_types)
     sample_id = sample_id or sample_id_for(dataset, docs.filepath)
     fields = dict(docs.fields)
-    stored = dataset._sample_collection.find_one({"_id": ObjectId(sample_id)}, {"filepath": 1, "metadata": 1})
+    stored = sample_docs(dataset).find_one({"_id": ObjectId(sample_id)}, {"filepath": 1, "metadata": 1})
     if stored is None:
         raise SpeakeridError(f"sample {sample_id} is not in dataset {dataset.name!r} (deleted meanwhile?)")
     meta = stored.get("metadata")

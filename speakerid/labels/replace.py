@@ -31,8 +31,7 @@ a mix of old and new frames under the old segments (a), then the new segments wi
 both runs (b, c); never a segment without its frames, never a done marker on a half-written
 sample. A process killed during the swap leaves the marker with phase ``swap``;
 ``finish_pending`` rolls it forward to fully new. Every speakerid reader and writer does that first
-(``speakerid annotate``, ``speakerid label``, ``speakerid app``, the plugin's batch operator,
-``write_video_result``).
+(``speakerid annotate``, ``speakerid label``, ``speakerid app``, the plugin's batch operator).
 """
 
 from __future__ import annotations
@@ -46,6 +45,7 @@ from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from speakerid.errors import SpeakeridError
+from speakerid.fiftyone_private import dataset_id, forget_frames, frame_docs, sample_docs
 from speakerid.stop_points import stop_point
 
 PENDING = "speakerid_pending"
@@ -77,7 +77,7 @@ def replace_labels(
     later than that (another machine, meanwhile), nothing is written and ``Superseded`` is raised.
     """
     declare_marker(dataset)
-    samples, frame_coll = dataset._sample_collection, dataset._frame_collection
+    samples, frame_coll = sample_docs(dataset), frame_docs(dataset)
     sid, staging = ObjectId(sample_id), ObjectId()
     stamp = _claim(dataset, sid, staging, made_at)
     try:
@@ -87,7 +87,7 @@ def replace_labels(
                 {
                     **d,
                     "_sample_id": staging,
-                    "_dataset_id": dataset._doc.id,
+                    "_dataset_id": dataset_id(dataset),
                     "created_at": stamp,
                     "last_modified_at": stamp,
                 }
@@ -127,7 +127,7 @@ def finish_pending(dataset: Any, sample_ids: list[str] | None = None) -> int:
     if sample_ids is not None:
         query["_id"] = {"$in": [ObjectId(s) for s in sample_ids]}
     repaired = 0
-    for doc in dataset._sample_collection.find(query, {PENDING: 1}):
+    for doc in sample_docs(dataset).find(query, {PENDING: 1}):
         marker = doc[PENDING]
         if marker.get("phase") == "swap":
             _swap(dataset, doc["_id"], marker)
@@ -154,7 +154,7 @@ def declare_marker(dataset: Any) -> None:
 def _claim(dataset: Any, sid: ObjectId, staging: ObjectId, made_at: datetime | None) -> datetime:
     """Take the sample's write claim (wait for a live writer, take over an abandoned claim) and
     return this write's stamp."""
-    samples = dataset._sample_collection
+    samples = sample_docs(dataset)
     marker = {"staging": staging, "phase": "stage", "stamp": None, "until": _lease()}
     query: dict[str, Any] = {"_id": sid, PENDING: None}
     if made_at is not None:
@@ -181,7 +181,7 @@ def _claim(dataset: Any, sid: ObjectId, staging: ObjectId, made_at: datetime | N
             )
         else:
             time.sleep(0.2)
-    newest = dataset._frame_collection.find_one({"_sample_id": sid}, {"created_at": 1}, sort=[("created_at", -1)])
+    newest = frame_docs(dataset).find_one({"_sample_id": sid}, {"created_at": 1}, sort=[("created_at", -1)])
     stamp = utc_now()
     if newest is not None and newest.get("created_at") is not None and newest["created_at"] >= stamp:
         stamp = newest["created_at"] + timedelta(milliseconds=1)
@@ -208,7 +208,7 @@ def _carry_over(
 def _swap(dataset: Any, sid: ObjectId, marker: dict[str, Any]) -> None:
     """Steps 4a-4d of the module doc; each only touches data older than the write's stamp and
     each is idempotent, so any number of finishers, at any moment, converge."""
-    frame_coll, samples = dataset._frame_collection, dataset._sample_collection
+    frame_coll, samples = frame_docs(dataset), sample_docs(dataset)
     staging, stamp = marker["staging"], marker["stamp"]
     stop_point("swap")
     current = {d["frame_number"]: d for d in frame_coll.find({"_sample_id": sid}, {"frame_number": 1, "created_at": 1})}
@@ -231,7 +231,7 @@ def _swap(dataset: Any, sid: ObjectId, marker: dict[str, Any]) -> None:
     frame_coll.delete_many({"_sample_id": staging})  # the staged copies of replaced frames
     after["$unset"] = {**after.get("$unset", {}), PENDING: ""}
     samples.update_one({"_id": sid, f"{PENDING}.staging": staging}, after)
-    _forget_frames(dataset, sid)
+    forget_frames(dataset, [str(sid)])
 
 
 def _bulk(coll: Any, ops: list[Any]) -> None:
@@ -257,18 +257,10 @@ def _load(stored: Any) -> dict[str, Any]:
     return {op: value for op, value in stored}
 
 
-def _forget_frames(dataset: Any, sid: ObjectId) -> None:
-    """Detach this process's in-memory frames of the sample: their documents were replaced
-    below FiftyOne's ORM (reloading them would warn that they were deleted)."""
-    from fiftyone.core.frame import Frame
-
-    Frame._reset_docs(dataset._frame_collection_name, sample_ids=[str(sid)])
-
-
 def _abandon(dataset: Any, sid: ObjectId, staging: ObjectId) -> None:
     """Drop an unpublished claim: its staged frames and the marker; the old labels stay."""
-    dataset._frame_collection.delete_many({"_sample_id": staging})
-    dataset._sample_collection.update_one(
+    frame_docs(dataset).delete_many({"_sample_id": staging})
+    sample_docs(dataset).update_one(
         {"_id": sid, f"{PENDING}.staging": staging, f"{PENDING}.phase": "stage"}, {"$unset": {PENDING: ""}}
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from speakerid.fiftyone_private import sample_docs
 from speakerid.labels.database import is_database_failure
 from speakerid.labels.fiftyone_writer import LabelDocs, get_or_create_dataset, write_label_docs
 from speakerid.labels.replace import utc_now
@@ -50,7 +51,7 @@ class ResultSink:
 
         if self.failure is None:
             try:
-                self.dataset._sample_collection.update_one({"_id": ObjectId(sample_id)}, update)
+                sample_docs(self.dataset).update_one({"_id": ObjectId(sample_id)}, update)
                 self.dataset[sample_id].reload()  # this process's copy of the sample, if any, too
             except Exception as exc:
                 self._give_up(exc)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from speakerid.cache import atomic_write_bytes, cache_dir
+from speakerid.fiftyone_private import sample_docs
 from speakerid.labels.fiftyone_writer import LabelDocs, write_label_docs
 from speakerid.labels.replace import Superseded, utc_now
 from speakerid.stop_points import stop_point
@@ -189,4 +190,4 @@ def _mtime(path: Path) -> float:
 def _exists(dataset: Any, sample_id: str) -> bool:
     from bson import ObjectId
 
-    return dataset._sample_collection.count_documents({"_id": ObjectId(sample_id)}, limit=1) > 0
+    return sample_docs(dataset).count_documents({"_id": ObjectId(sample_id)}, limit=1) > 0

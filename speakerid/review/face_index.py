@@ -2,7 +2,7 @@
 
 FiftyOne indexes object patches of *images*; for videos it works on a frames view. So every
 analysed frame with faces gets its picture as a JPEG in speakerid's cache (the picture the App
-shows on that frame number, ``review.frames``; FiftyOne's own frame sampler counts decode
+shows on that frame number, ``labels.app_pictures``; FiftyOne's own frame sampler counts decode
 indices, which would not match labels on the App's clock), referenced by ``frames.filepath``.
 ``dataset.to_frames()`` then has one image per such frame and ``.to_patches("faces")`` one patch
 per face box, and ``fob.compute_similarity(..., patches_field="faces")`` indexes them.
@@ -26,9 +26,9 @@ import numpy as np
 
 from speakerid.cache import atomic_write_bytes, cache_dir
 from speakerid.errors import SpeakeridError
+from speakerid.labels.app_pictures import app_pictures
 from speakerid.labels.fiftyone_writer import FACES, RUN
 from speakerid.review.face_model import FACE_MODEL, register_face_model
-from speakerid.review.frames import app_pictures
 from speakerid.review.tracks import read_tracks
 
 FACE_INDEX = "speakerid_faces"  # brain key of the face similarity index

@@ -87,7 +87,7 @@ class FacePatchModel(fom.Model, fom.EmbeddingsMixin):
     """Unit identity embeddings of face patches (RGB uint8 arrays)."""
 
     def __init__(self, embedder: str = "facenet", detector: str = "yunet") -> None:
-        from speakerid.batch.work import models_for
+        from speakerid.pipeline import models_for
         from speakerid.settings import AnnotateSettings
 
         models = models_for(AnnotateSettings(embedder=embedder, detector=detector))
@@ -121,7 +121,7 @@ class FacePatchModel(fom.Model, fom.EmbeddingsMixin):
     def crop(self, patch: np.ndarray) -> np.ndarray:
         """The embedder's input for one face patch."""
         from speakerid.faces.align import ARCFACE_112
-        from speakerid.faces.detect import Face
+        from speakerid.faces.face import Face
 
         patch = np.ascontiguousarray(np.asarray(patch)[..., :3], np.uint8)
         h, w = patch.shape[:2]

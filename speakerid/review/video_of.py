@@ -15,6 +15,7 @@ from typing import Any
 from bson import ObjectId
 from bson.errors import InvalidId
 
+from speakerid.fiftyone_private import dataset_of, root_dataset_of, sample_docs, source_of
 from speakerid.labels.fiftyone_writer import SEGMENTS, TRACKS
 
 
@@ -25,17 +26,17 @@ def video_of(view: Any, sample_id: str | None) -> str | None:
         oid = ObjectId(str(sample_id))
     except (InvalidId, TypeError):
         return None
-    root = view._root_dataset
+    root = root_dataset_of(view)
     collection = view
     while True:
         if _exists(root, oid):
             return str(oid)
         if not _is_generated(collection):
             break
-        doc = collection._dataset._sample_collection.find_one({"_id": oid}, {"_sample_id": 1})
+        doc = sample_docs(dataset_of(collection)).find_one({"_id": oid}, {"_sample_id": 1})
         if doc is None or doc.get("_sample_id") is None:
             break
-        oid, collection = doc["_sample_id"], collection._source_collection
+        oid, collection = doc["_sample_id"], source_of(collection)
     return _video_with_label(root, oid)
 
 
@@ -45,18 +46,16 @@ def videos_in(view: Any) -> Any:
     if not _is_generated(view):
         return view
     ids = {video_of(view, str(i)) for i in view.distinct("_sample_id")} - {None}
-    return view._root_dataset.select(sorted(ids), ordered=False)
+    return root_dataset_of(view).select(sorted(ids), ordered=False)
 
 
 def _is_generated(collection: Any) -> bool:
     """Clips, frames and patches views live in a dataset of their own, cut from a source."""
-    return getattr(collection, "_source_collection", None) is not None and collection._dataset is not (
-        collection._root_dataset
-    )
+    return source_of(collection) is not None and dataset_of(collection) is not (root_dataset_of(collection))
 
 
 def _exists(dataset: Any, oid: ObjectId) -> bool:
-    return dataset._sample_collection.find_one({"_id": oid}, {"_id": 1}) is not None
+    return sample_docs(dataset).find_one({"_id": oid}, {"_id": 1}) is not None
 
 
 def _video_with_label(dataset: Any, oid: ObjectId) -> str | None:
@@ -64,7 +63,7 @@ def _video_with_label(dataset: Any, oid: ObjectId) -> str | None:
     schema = dataset.get_field_schema()
     for name in (SEGMENTS, TRACKS):
         if name in schema:
-            doc = dataset._sample_collection.find_one({f"{name}.detections._id": oid}, {"_id": 1})
+            doc = sample_docs(dataset).find_one({f"{name}.detections._id": oid}, {"_id": 1})
             if doc is not None:
                 return str(doc["_id"])
     return None

@@ -27,7 +27,7 @@ from speakerid.timeline.shots import ShotCutDetector
 from speakerid.timeline.tracks import FaceTracker
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Face
+    from speakerid.faces.face import Face
     from speakerid.identity.gallery import Gallery
     from speakerid.io.types import VideoInfo
     from speakerid.settings import AnnotateSettings
@@ -82,7 +82,7 @@ class TrackFirstAnalyser:
         """End every track, identify the rest, return ``{track id: summary}``."""
         self._end(self._tracker.finish())
         self._identify()
-        if self.models.extra.get("face_model") is None:  # a trained classifier has no open-set scale to share
+        if self.models.face_model is None:  # a trained classifier has no open-set scale to share
             carry_identities(list(self.tracks.values()), self.gallery, self.settings.threshold)
         return self.tracks
 
@@ -125,8 +125,7 @@ class TrackFirstAnalyser:
     def _identify(self) -> None:
         if not self._ended:
             return
-        trained = self.models.extra.get("face_model")
-        for track in identify(self._ended, self.models.embedder, self.gallery, self.settings, trained):
+        for track in identify(self._ended, self.models.embedder, self.gallery, self.settings, self.models.face_model):
             self.tracks[track.id] = track
         self._ended = []
 

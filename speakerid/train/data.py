@@ -22,8 +22,8 @@ from speakerid.errors import GalleryError
 from speakerid.io.images import fit_within, load_rgb, person_folders
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Detector, Face
     from speakerid.faces.embedders.base import Embedder
+    from speakerid.faces.face import Detector, Face
 
 MAX_SIDE = 512  # big photos are shrunk before detection: faces there are large anyway
 DETECT_BATCH = 16

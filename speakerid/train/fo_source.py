@@ -22,8 +22,8 @@ from speakerid.results import UNKNOWN
 from speakerid.train.data import CENTRE_FRACTION, MAX_SIDE, FaceSet
 
 if TYPE_CHECKING:
-    from speakerid.faces.detect import Detector, Face
     from speakerid.faces.embedders.base import Embedder
+    from speakerid.faces.face import Detector, Face
 
 MATCH_IOU = 0.5
 
@@ -55,7 +55,7 @@ def _frames(ds: Any, field: str) -> Iterator[tuple[str, np.ndarray, Any]]:
     """(source reference, RGB frame, label value) for every sample/frame holding ``field``."""
     if ds.media_type == "video":
         from speakerid.io import probe
-        from speakerid.review.frames import app_pictures
+        from speakerid.labels.app_pictures import app_pictures
 
         for sample in ds.select_fields(f"frames.{field}"):
             wanted = {n: fr[field] for n, fr in sample.frames.items() if fr[field] is not None}

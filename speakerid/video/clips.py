@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from speakerid.errors import SpeakeridError
+from speakerid.fiftyone_private import dataset_of
 from speakerid.video.pytorchvideo_compat import pytorchvideo_module
 
 SPLIT_GROUPS = ("video", "window")
@@ -77,13 +78,13 @@ def label_kind(samples, label_field: str) -> str:
     field = samples.get_field(label_field)
     doc = getattr(field, "document_type", None)
     if doc is None:
-        raise SpeakeridError(f"{samples._dataset.name}: no sample field {label_field!r}")
+        raise SpeakeridError(f"{dataset_of(samples).name}: no sample field {label_field!r}")
     if issubclass(doc, fo.Classification):
         return "classification"
     if issubclass(doc, (fo.TemporalDetection, fo.TemporalDetections)):
         return "temporal"
     raise SpeakeridError(
-        f"{samples._dataset.name}: field {label_field!r} is {doc.__name__}; "
+        f"{dataset_of(samples).name}: field {label_field!r} is {doc.__name__}; "
         "expected Classification or TemporalDetection(s)"
     )
 

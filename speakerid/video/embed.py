@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from speakerid.fiftyone_private import dataset_of
 from speakerid.video.clips import labelled_spans, whole_video_spans, window_clips
 from speakerid.video.concepts import (
     BRAIN_KEY as CONCEPTS_KEY,
@@ -93,7 +94,7 @@ def embed_concepts(
     if clips_field and not samples.has_field(clips_field):
         clips_field = None
     model = ConceptModel(settings, threads)
-    dataset = samples._dataset
+    dataset = dataset_of(samples)
     if dataset.info.get(RECIPE_KEY) != model.settings.recipe:
         force = True
     _declare_vector(samples, CONCEPTS)
@@ -150,11 +151,11 @@ def _declare_vector(samples, path: str) -> None:
     import fiftyone as fo
 
     if not samples.has_field(path):
-        samples._dataset.add_sample_field(path, fo.VectorField)
+        dataset_of(samples).add_sample_field(path, fo.VectorField)
 
 
 def _declare_strings(samples, path: str) -> None:
     import fiftyone as fo
 
     if not samples.has_field(path):
-        samples._dataset.add_sample_field(path, fo.ListField, subfield=fo.StringField)
+        dataset_of(samples).add_sample_field(path, fo.ListField, subfield=fo.StringField)

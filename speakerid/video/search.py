@@ -30,6 +30,7 @@ from functools import lru_cache
 import numpy as np
 
 from speakerid.errors import SpeakeridError
+from speakerid.fiftyone_private import dataset_of
 from speakerid.results import UNKNOWN
 from speakerid.video.concepts import CONCEPTS_FIELD
 from speakerid.video.concepts import FIELD as CONCEPTS
@@ -155,7 +156,7 @@ def collect_items(
         raise SpeakeridError(f"level {level!r}: expected one of {LEVELS}")
     temporal = _is_temporal(samples, clips_field)
     if level == "clips" and not temporal:
-        raise SpeakeridError(f"{samples._dataset.name}: no TemporalDetections field {clips_field!r}")
+        raise SpeakeridError(f"{dataset_of(samples).name}: no TemporalDetections field {clips_field!r}")
     level = ("clips" if temporal else "samples") if level == "auto" else level
     sids, paths = samples.values(["id", "filepath"])
     if level == "clips":

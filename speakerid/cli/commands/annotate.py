@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     readable = _probe_all(videos, settings.backend, failed)
     results: list = []
     if readable:  # the first model loads here, after every cheap check
-        from speakerid.identity.enroll import open_gallery
+        from speakerid.identity.folder_cache import open_gallery
         from speakerid.labels.fiftyone_writer import label_docs
         from speakerid.pipeline import annotate_video, load_models
 

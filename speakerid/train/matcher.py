@@ -1,4 +1,5 @@
-"""A classifier trained by ``speakerid train-faces`` used in place of the gallery's matcher."""
+"""A classifier trained by ``speakerid train-faces`` used in place of the gallery's matcher
+(the :class:`~speakerid.identity.classify.Matcher` the track decision takes)."""
 
 from __future__ import annotations
 
