@@ -16,7 +16,7 @@ import io
 import numpy as np
 import pytest
 from app_harness import *  # noqa: F403 - the fixtures
-from app_harness import open_dataset, open_modal, open_panel, seek_modal, wait_until
+from app_pages import open_dataset, open_modal, open_panel, seek_modal, wait_until
 
 from speakerid.labels.app_clock import app_frame_number
 

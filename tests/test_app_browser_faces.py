@@ -13,7 +13,8 @@ import re
 
 import pytest
 from app_harness import *  # noqa: F403 - the fixtures
-from app_harness import PANEL, assert_no_app_errors, open_dataset, open_panel, run_grid_action, wait_until
+from app_harness import assert_no_app_errors
+from app_pages import PANEL, open_dataset, open_panel, run_grid_action, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.app]
 

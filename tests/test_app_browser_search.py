@@ -12,7 +12,7 @@ import re
 import fiftyone as fo
 import pytest
 from app_harness import *  # noqa: F403 - the harness's fixtures
-from app_harness import open_dataset, run_grid_action, wait_until
+from app_pages import open_dataset, run_grid_action, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.app]
 PROMPT = '[data-cy="operators-prompt-modal"]'

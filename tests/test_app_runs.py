@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 from app_harness import *  # noqa: F403 - the fixtures
-from app_harness import open_dataset, run_grid_action, wait_until
+from app_pages import open_dataset, run_grid_action, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.app]
 
