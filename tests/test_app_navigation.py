@@ -17,7 +17,7 @@ import re
 import pytest
 from app_data import execute_operator
 from app_harness import *  # noqa: F403 - the fixtures
-from app_harness import PANEL, close_modal, open_modal, open_panel, seek_modal, wait_until
+from app_pages import PANEL, open_modal, open_panel, seek_modal, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.app]
 PLUGIN = "@speakerid/speakerid"
@@ -78,27 +78,35 @@ def test_timeline_bar_click_opens_the_segment_at_its_start(app_dataset, app_serv
     page.screenshot(path=str(shots / "bar_click.png"))
 
 
+def segment_row(panel, segment):
+    """The panel's timeline table row of one segment (its frames as the App's counter shows them)."""
+    row = panel.get_by_role("row").filter(has_text=f"#{segment.support[0] - 1}-#{segment.support[1] - 1}")
+    row.first.wait_for()
+    return row.first
+
+
 def test_segment_row_click_opens_the_segment_at_its_start(app_dataset, app_server, page, shots):
     sample, segs = segments(app_dataset.name)
-    target = segs[-1]
-    panel = open_panel(page, app_server, app_dataset.name)
-    row_text = f"#{target.support[0] - 1}-#{target.support[1] - 1}"
-    row = panel.get_by_role("row").filter(has_text=row_text)
-    row.first.wait_for()
-    row.first.click()
-    start, fps = start_of(target, sample.metadata.frame_rate), sample.metadata.frame_rate
-    try:
-        wait_for_playhead(page, start, fps, 60.0)
-    except BaseException:  # seen once in CI on a busy machine: the clip opened at 0 s; a user clicks again
-        page.screenshot(path=str(shots / "row_click_playhead_at_0.png"))
-        close_modal(page)
-        row = open_panel(page, app_server, app_dataset.name).get_by_role("row").filter(has_text=row_text)
-        row.first.click()
-        wait_for_playhead(page, start, fps)
+    target, fps = segs[-1], sample.metadata.frame_rate
+    segment_row(open_panel(page, app_server, app_dataset.name), target).click()
+    wait_for_playhead(page, start_of(target, fps), fps)
     # the row's frames are the App's counter: switched to frame numbers, it shows the row's first
     page.locator("button[aria-label^='Showing elapsed time']").first.click()
     counter = page.get_by_test_id("timeline-playhead-time").first
     wait_until(lambda: (counter.text_content() or "").startswith(f"#{target.support[0] - 1} "), "the frame counter")
+
+
+def test_segment_row_click_in_the_modal_opens_the_segment_at_its_start(app_dataset, app_server, page, shots):
+    """The modal's Speakers tab, with no panel beside the grid: the click plays the segment."""
+    sample, segs = segments(app_dataset.name)
+    target, fps = segs[-1], sample.metadata.frame_rate
+    open_modal(page, app_server, app_dataset.name, sample.id)
+    page.locator('[data-cy="modal"] [data-cy="panel-tab-speakers_panel"]').first.click()
+    panel = page.locator(f'[data-cy="modal"] {PANEL}')
+    segment_row(panel, target).click()
+    wait_for_playhead(page, start_of(target, fps), fps)
+    page.screenshot(path=str(shots / "modal_row_click.png"))
+    assert page.locator('[data-cy="btn-view-stage-delete"]').count()  # the clip's view is shown behind it
 
 
 def test_panel_keeps_working_on_the_face_patches_of_index_faces(app_dataset, app_server, page, shots):

@@ -13,6 +13,7 @@ from .enroll import EnrollSpeakers
 from .explain import ExplainFace
 from .faces import IndexFaces
 from .faces_map import FacesMapPanel
+from .open_clip import OpenClip
 from .panel import SpeakersPanel
 from .review import ApplyReview, ReviewLowConfidence
 from .search import SearchByText
@@ -32,6 +33,7 @@ OPERATORS = (
     NameCluster,
     IndexFaces,
     FindSimilarFaces,
+    OpenClip,
     SpeakersPanel,
     FacesMapPanel,
 )

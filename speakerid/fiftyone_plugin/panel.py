@@ -29,8 +29,7 @@ from . import panel_views as pv
 from . import stranger_review as sr
 from .common import SEGMENTS, TRACKS
 
-PANEL_STORE, OPEN_CLIP = "speakerid_panel", "open_clip"  # the clip a timeline click asked to open
-OPEN_CLIP_TTL_S = 120  # a request no view change answered is forgotten
+SAMPLE_TAB = "fo-sample-modal-plugin"  # the App's own modal tab that plays the video
 
 
 def current_video(ctx: Any) -> str | None:
@@ -59,7 +58,6 @@ class SpeakersPanel(foo.Panel):
 
     # --- events -----------------------------------------------------------------------------
     def on_load(self, ctx) -> None:
-        self._open_pending_clip(ctx)  # a panel mounted after the view changed (the modal closed)
         if not ctx.panel.get_state("gallery"):
             ctx.panel.set_state("gallery", dataset_gallery(ctx.dataset))
         self._show_gallery(ctx)
@@ -67,7 +65,6 @@ class SpeakersPanel(foo.Panel):
         self._show_clusters(ctx)
 
     def on_change_view(self, ctx) -> None:
-        self._open_pending_clip(ctx)
         self._show_view(ctx)
 
     def on_change_current_sample(self, ctx) -> None:
@@ -208,28 +205,20 @@ class SpeakersPanel(foo.Panel):
 
     # --- state ------------------------------------------------------------------------------
     def _play_segment(self, ctx, segment_id: str) -> None:
-        """Show the clip of one segment, then open it (the App plays it from the segment's first
-        frame). The clip is opened by ``on_change_view`` once the App shows the clips view:
-        opening it at once would look its id up in the previous view ("sample not found"). The
-        request is kept in the dataset's execution store, not this panel's state, because a
-        click in the modal closes the modal (and its panel) and the grid's panel opens the clip."""
+        """Show the clip of one segment and open it (the App plays it from the segment's first
+        frame). In the modal, the modal turns to its Sample tab and closes first: it shows a
+        sample the clips view will not hold. ``open_clip`` opens the clip once the App shows its
+        view (at once, it would look its id up in the previous view: "sample not found"), so this
+        works without a grid panel too."""
         video = ctx.panel.get_state("video_id")
         if not video:
             return
         clip = ctx.dataset.select(video).filter_labels(SEGMENTS, F("_id") == ObjectId(segment_id)).to_clips(SEGMENTS)
-        ctx.store(PANEL_STORE).set(OPEN_CLIP, segment_id, ttl=OPEN_CLIP_TTL_S)
-        if ctx.current_sample:  # the modal shows a sample the clips view will not hold: close it first
+        if ctx.current_sample:  # the modal's tab: it reopens on the clip's video, not on this panel
+            ctx.ops.open_panel(SAMPLE_TAB)
             ctx.ops.close_sample()
         ctx.ops.set_view(clip)
-
-    def _open_pending_clip(self, ctx) -> None:
-        """Open the clip a timeline click asked for, now that the App shows its view."""
-        if not pv.is_clips(ctx.view):
-            return
-        store = ctx.store(PANEL_STORE)
-        pending = store.get(OPEN_CLIP)
-        if pending and pending in ctx.view.values("id") and store.delete(OPEN_CLIP):
-            ctx.ops.open_sample(id=pending)
+        ctx.trigger(f"{self.plugin_name}/open_clip", params={"clip_id": segment_id})
 
     def _show_gallery(self, ctx) -> None:
         try:
