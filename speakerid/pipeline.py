@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from speakerid.faces.embedders.base import Embedder
     from speakerid.faces.face import Detector
     from speakerid.identity.classify import Matcher
+    from speakerid.io.types import VideoInfo
 
 __all__ = ["AnnotateSettings", "Models", "annotate_video", "load_models", "models_for"]
 
@@ -74,8 +75,10 @@ def annotate_video(
     settings: AnnotateSettings | None = None,
     models: Models | None = None,
     on_frames: Callable[[int], None] | None = None,
+    info: VideoInfo | None = None,
 ) -> VideoResult:
-    """Analyse one video end to end; nothing is written anywhere (see speakerid.labels)."""
+    """Analyse one video end to end; nothing is written anywhere (see speakerid.labels).
+    ``info`` is the video's probe when the caller made one (the file is probed once)."""
     from speakerid.io import probe, read_frames
 
     settings = settings or AnnotateSettings()
@@ -86,7 +89,7 @@ def annotate_video(
     threshold = (
         matcher.threshold if matcher else (gallery.threshold if settings.threshold is None else settings.threshold)
     )
-    info = probe(path, backend=settings.backend)
+    info = info or probe(path, backend=settings.backend)
     notes: list[str] = []
     collector = _speaking_collector(path, info, settings, models, notes)
     analyser = TrackFirstAnalyser(info, settings, models, gallery, collector.add_boxes if collector else None)
@@ -100,6 +103,7 @@ def annotate_video(
         backend="pyav" if collector else settings.backend,
         with_grey=collector is not None,
         audio_rate=collector.sample_rate if collector else None,
+        info=info,
     )
     for batch in prefetch(frames):
         if collector is not None:  # the single pass: sound and every picture before this batch's boxes

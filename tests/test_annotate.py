@@ -170,3 +170,34 @@ def test_usage_errors_exit_2(tmp_path, hamilton):
     with pytest.raises(SystemExit) as exc:
         main(["annotate"])
     assert exc.value.code == 2
+
+
+@pytest.mark.slow
+def test_each_video_is_probed_once(hamilton, gallery_file, tmp_path, monkeypatch):
+    """The CLI's probe is handed down to the analysis and the decoder: no second or third probe.
+    The file is opened three times in all: the probe, the packet index (no decoding: it plans
+    the seeks), the one decoding pass."""
+    import av
+
+    from speakerid.io import decode
+
+    opened: list[str] = []
+    probed: list[str] = []
+    real_open, real_probe = av.open, decode.probe_pyav
+
+    def counting_open(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    def counting_probe(path):
+        probed.append(str(path))
+        return real_probe(path)
+
+    monkeypatch.setattr(av, "open", counting_open)
+    monkeypatch.setattr(decode, "probe_pyav", counting_probe)
+    js = tmp_path / "out.json"
+    args = ["annotate", str(hamilton), "--gallery", str(gallery_file), "--no-dataset", "--json", str(js), "--quiet"]
+    assert main(args) == 0
+    assert json.loads(js.read_text())["frames"]  # it really ran
+    assert probed == [str(hamilton)]
+    assert opened.count(str(hamilton)) == 3, opened

@@ -43,6 +43,7 @@ def read_frames(
     backend: str = "pyav",
     with_grey: bool = False,
     audio_rate: int | None = None,
+    info: VideoInfo | None = None,
 ) -> Iterator[FrameBatch]:
     """Stream batches of display-oriented RGB frames with decode index and PTS time (s).
 
@@ -70,7 +71,7 @@ def read_frames(
             "with_grey and audio_rate need backend='pyav': they come from its single demux pass of video and audio"
         )
     sampler = FrameSampler(fps=fps, every=every, start=start, end=end)
-    info = probe(path)
+    info = info or probe(path)  # a caller that probed already hands its VideoInfo down: one probe a video
     if backend == "decord":
         return decord_backend.read_decord(info, sampler, batch_size)
     return read_pyav(info, sampler, batch_size, with_grey=with_grey, audio_rate=audio_rate)

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
                 prog.update(task, advance=n, rate=rate_text(done[0], time.perf_counter() - t0))
 
             try:
-                result = annotate_video(path, gallery, settings, models, on_frames=tick)
+                result = annotate_video(path, gallery, settings, models, on_frames=tick, info=info)
             except VideoReadError as exc:
                 failed.append(_report(exc))
                 continue
