@@ -25,8 +25,8 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-sys.path.insert(0, str(ROOT / "tests"))
-from asd_data import TALKING_HEAD, largest_face_track  # noqa: E402  (same track as the tests)
+sys.path.insert(0, str(ROOT / "material"))  # labelled material shared with the tests
+from asd_material import TALKING_HEAD, largest_face_track  # noqa: E402  (same track as the tests)
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Does "speaking" mean speaking? Per-face-frame precision/recall of active-speaker detection.
 
-Labelled set: the bundled Hamilton clip (who is audible when: ``tests/asd_data.py``) and copies
+Labelled set: the bundled Hamilton clip (who is audible when: ``material/asd_material.py``) and copies
 made with ffmpeg whose sound is replaced: digital silence (muted), -50 dBFS white noise,
 the same voice 2 s late (shifted), the soundtrack reversed, the street clip's traffic noise
 (street, no voice) and, where espeak-ng is installed, another (synthetic) speaker's voice
@@ -26,8 +26,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-sys.path.insert(0, str(ROOT / "tests"))
-from asd_data import TALKING_HEAD, VARIANTS, face_tracks, make_variant, speaking_truth, tts_voice  # noqa: E402
+sys.path.insert(0, str(ROOT / "material"))  # labelled material shared with the tests
+from asd_material import TALKING_HEAD, VARIANTS, face_tracks, make_variant, speaking_truth, tts_voice  # noqa: E402
 
 
 def main() -> None:

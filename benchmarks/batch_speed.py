@@ -18,8 +18,8 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from batch_data import enroll, make_clips  # noqa: E402  (the same clips as the tests)
+sys.path.insert(0, str(ROOT / "material"))  # labelled material shared with the tests
+from batch_material import enroll, make_clips  # noqa: E402  (the same clips as the tests)
 
 
 def main() -> None:

@@ -78,7 +78,7 @@ def test_active_mode_over_digital_silence_marks_nobody_speaking(
 ):
     """Issue 14 end to end: the same pictures with the sound muted: every face scores 0, the
     run says no voice was heard, and the speaker falls back to the dominant identified face."""
-    from asd_data import make_variant
+    from asd_material import make_variant
 
     monkeypatch.setenv("SPEAKERID_ASD_WEIGHTS", str(light_asd_weights / "finetuning_TalkSet.model"))
     muted = make_variant(hamilton, tmp_path / "muted.mp4", "muted")

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from asd_data import AUDIENCE, TALKING_HEAD, largest_face_track
+from asd_material import AUDIENCE, TALKING_HEAD, largest_face_track
 
 from speakerid.asd.crops import box_geometry, face_crop
 from speakerid.asd.model import LightASD

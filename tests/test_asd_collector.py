@@ -7,7 +7,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from asd_data import AUDIENCE, TALKING_HEAD, largest_face_track
+from asd_material import AUDIENCE, TALKING_HEAD, largest_face_track
 
 from speakerid.asd.collector import ActiveSpeakerCollector
 from speakerid.asd.score import ActiveSpeakerScorer

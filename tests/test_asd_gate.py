@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from asd_data import TALKING_HEAD, largest_face_track, make_variant
+from asd_material import TALKING_HEAD, largest_face_track, make_variant
 
 from speakerid.asd.collector import ActiveSpeakerCollector
 from speakerid.asd.feed import feed_tracks

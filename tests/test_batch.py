@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from app_data import speakerid_command
-from batch_data import enroll, make_clips
+from batch_material import enroll, make_clips
 
 from speakerid.batch import label_dataset
 from speakerid.batch.commit import DONE_FIELD, ERROR_FIELD, FAILED_TAG
