@@ -89,7 +89,7 @@ def annotate_video(
     threshold = (
         matcher.threshold if matcher else (gallery.threshold if settings.threshold is None else settings.threshold)
     )
-    info = info or probe(path, backend=settings.backend)
+    info = probe(path, backend=settings.backend) if info is None else info
     notes: list[str] = []
     collector = _speaking_collector(path, info, settings, models, notes)
     analyser = TrackFirstAnalyser(info, settings, models, gallery, collector.add_boxes if collector else None)

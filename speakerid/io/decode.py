@@ -71,7 +71,7 @@ def read_frames(
             "with_grey and audio_rate need backend='pyav': they come from its single demux pass of video and audio"
         )
     sampler = FrameSampler(fps=fps, every=every, start=start, end=end)
-    info = info or probe(path)  # a caller that probed already hands its VideoInfo down: one probe a video
+    info = probe(path) if info is None else info  # a caller that probed hands its VideoInfo down
     if backend == "decord":
         return decord_backend.read_decord(info, sampler, batch_size)
     return read_pyav(info, sampler, batch_size, with_grey=with_grey, audio_rate=audio_rate)
