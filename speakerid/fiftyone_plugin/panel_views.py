@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fiftyone.core.clips import ClipsView
-
 from speakerid.errors import SpeakeridError
 from speakerid.identity.calibrate import CohortCalibration
 from speakerid.identity.gallery import Gallery
@@ -38,11 +36,6 @@ def clock(seconds: float | None) -> str:
 def media_url(path: Path | str) -> str:
     """The App server's URL of a local file."""
     return f"/media?filepath={quote(str(path))}"
-
-
-def is_clips(view: Any) -> bool:
-    """Whether ``view`` shows clips cut from videos (its samples point to their source video)."""
-    return isinstance(view, ClipsView)
 
 
 def segments_of(sample: Any) -> list[Any]:
