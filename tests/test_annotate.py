@@ -179,8 +179,9 @@ def test_each_video_is_probed_once(hamilton, gallery_file, tmp_path, monkeypatch
     the seeks), the one decoding pass."""
     import av
 
-    from speakerid.io import decode
+    from speakerid.io import decode, frame_table
 
+    frame_table._cached.cache_clear()  # an earlier test in this process may have indexed the file
     opened: list[str] = []
     probed: list[str] = []
     real_open, real_probe = av.open, decode.probe_pyav

@@ -33,6 +33,7 @@ OPERATORS = {
     "find_similar_faces",
     "speakers_panel",
     "faces_map",
+    "open_clip",
 }
 PLACEMENTS = {
     "annotate_videos": "samples-grid-actions",
@@ -397,7 +398,11 @@ def test_speakers_panel_charts_timeline_screen_time_and_gallery(annotated, galle
     clip = fo.DatasetView._build(ds, requests(out, "set_view")[0]["view"])
     assert len(clip) == 1 and clip.first().support == segs[-1].support
     assert requests(out, "open_sample") == []  # not yet: the App still shows the previous view
-    out = run("speakers_panel", name, view=clip, params={"__method__": "on_change_view", **panel, "panel_state": state})
+    asked = requests(out, uri("open_clip"))
+    assert [r["clip_id"] for r in asked] == [clip.first().id]
+    out = run("open_clip", name, params=asked[0])  # the App still shows the whole dataset: ask again
+    assert requests(out, "open_sample") == [] and requests(out, uri("open_clip"))[0]["tries"] == 1
+    out = run("open_clip", name, view=clip, params=asked[0])
     assert [r["id"] for r in requests(out, "open_sample")] == [clip.first().id]  # once the clip is shown
     # clicking a speaker's bar shows all of their clips; the panel then counts the videos behind them
     out = run(
