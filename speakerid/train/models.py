@@ -14,10 +14,9 @@ import torch
 from torch import nn
 
 from speakerid.errors import ModelUnavailableError
+from speakerid.imagenet import IMAGENET_MEAN, IMAGENET_STD
 from speakerid.train.specs import ARCHITECTURES
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 # facenet-pytorch's fixed_image_standardization: (x * 255 - 127.5) / 128
 FACENET_MEAN = (127.5 / 255,) * 3
 FACENET_STD = (128 / 255,) * 3

@@ -16,11 +16,10 @@ import cv2
 import numpy as np
 import torch
 
+from speakerid.imagenet import IMAGENET_MEAN, IMAGENET_STD
 from speakerid.video.clips import ClipSpec, video_info
 from speakerid.video.pytorchvideo_compat import pytorchvideo_module
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 # Windows further apart than this are decoded by separate (seeking) reads.
 _MAX_GAP_S = 10.0
 

@@ -20,8 +20,8 @@ from functools import cached_property
 
 import numpy as np
 
+from speakerid.imagenet import IMAGENET_MEAN, IMAGENET_STD
 from speakerid.threads import limited
-from speakerid.video.clip_frames import IMAGENET_MEAN, IMAGENET_STD
 from speakerid.video.text import DEFAULT_TEXT_ENCODER, get_text_encoder
 
 FIELD = "zeroshot"  # unit vector in the text encoder's space
