@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import copy
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+from speakerid.seeding import seed_everything
 from speakerid.train.data import FaceSet
 from speakerid.train.inputs import CropBatches, batched, to_input
 from speakerid.train.losses import CentroidHead, Objective, make_head
@@ -44,13 +44,6 @@ class TrainResult:
     best_epoch: int = 0
     val_accuracy: float = 0.0
     threshold: float = 0.0
-
-
-def seed_everything(seed: int) -> None:
-    """Same seed, same split, same batches, same weights (on one machine and torch version)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 @torch.no_grad()

@@ -15,12 +15,10 @@ saving resumes from the previous save, never from a mix of two.
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors import safe_open
@@ -28,6 +26,7 @@ from safetensors.torch import save as st_save
 
 from speakerid.cache import atomic_write_bytes
 from speakerid.errors import SpeakeridError
+from speakerid.seeding import seed_everything
 from speakerid.video.clips import labelled_spans, split_clips, window_clips
 from speakerid.video.evaluate import evaluate_split, evaluate_zero_shot, write_run
 from speakerid.video.features import FeatureSettings, FeatureStore
@@ -110,12 +109,6 @@ def prepare(samples, s: TrainSettings, progress: Callable[[int, int], None] | No
     return Prepared(feats, labels, [seen[i] for i in tr], [seen[i] for i in va], held, classes)
 
 
-def _seed(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 def _batches(n: int, size: int, seed: int, epoch: int) -> list[list[int]]:
     """Shuffled batches that depend only on (seed, epoch), so a resumed run sees the same ones."""
     gen = torch.Generator().manual_seed(seed * 100003 + epoch)
@@ -189,7 +182,7 @@ def train_video_model(
     ``progress(done, total)`` counts windows featurised; ``on_epoch(row)`` gets each epoch's
     history row (losses, accuracies, ``lr``) with ``epochs``, the most this run will train.
     """
-    _seed(s.seed)
+    seed_everything(s.seed)
     out = Path(s.out_dir)
     data = prepare(samples, s, progress)
     encoder = get_text_encoder(s.text_encoder)
