@@ -160,9 +160,26 @@ class PageWatch:
 
     def __init__(self, page) -> None:
         self.problems: list[str] = []
+        self.trail: list[str] = []  # the operators the tab ran, printed when its test fails
+        self._t0 = time.monotonic()
         page.on("console", self._console)
         page.on("pageerror", self._page_error)
+        page.on("request", self._request)
         page.on("response", self._response)
+
+    def _request(self, req) -> None:
+        if "/operators/execute" not in req.url or req.method != "POST":
+            return
+        try:
+            data = json.loads(req.post_data or "{}")
+        except ValueError:
+            return
+        params = {k: v for k, v in (data.get("params") or {}).items() if isinstance(v, (str, int, float))}
+        stages = [s.get("_cls", "?").rsplit(".", 1)[-1] for s in data.get("view") or [] if isinstance(s, dict)]
+        self.trail.append(
+            f"{time.monotonic() - self._t0:6.1f}s {data.get('operator_uri')} {params} "
+            f"view={stages} sample={data.get('current_sample')}"
+        )
 
     def _page_error(self, exc) -> None:
         if not any(b in str(exc) for b in BENIGN_PAGE_ERRORS):
@@ -320,17 +337,30 @@ def browser(tmp_path_factory):
 
 
 @pytest.fixture()
-def page(browser, app_server):
-    """A new tab; after the test, any plugin error it saw (tab, panel, server log) fails it."""
+def page(browser, app_server, shots, request):
+    """A new tab; after the test, any plugin error it saw (tab, panel, server log) fails it. A
+    failed test prints what the tab ran and where it was, beside a screenshot."""
     tab = browser.new_page()
     tab._speakerid_watch = PageWatch(tab)
     tab._speakerid_server = app_server
     tab._speakerid_mark = app_server.mark()
     try:
         yield tab
+        if getattr(request.node, "speakerid_failed", False):
+            _report_failure(tab, shots / f"failed-{request.node.name}.png")
         assert_no_app_errors(tab)
     finally:
         tab.close()
+
+
+def _report_failure(tab, shot: Path) -> None:
+    """Print the failed tab's operator trail and URL, and save what it showed."""
+    try:
+        tab.screenshot(path=str(shot))
+    except Exception as exc:  # noqa: BLE001 - a crashed tab: the trail still helps
+        shot = f"no screenshot ({exc})"
+    trail = "\n  ".join(tab._speakerid_watch.trail[-40:])
+    print(f"\nfailed at {tab.url}; screenshot {shot}\noperators it ran:\n  {trail}")
 
 
 @pytest.fixture(scope="session")

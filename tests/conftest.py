@@ -96,3 +96,12 @@ def dataset_name():
 
     if fo.dataset_exists(name):
         fo.delete_dataset(name)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Mark a test whose body failed (``item.speakerid_failed``): the browser tests' ``page``
+    fixture then prints what the tab did."""
+    outcome = yield
+    if call.when == "call" and outcome.get_result().failed:
+        item.speakerid_failed = True
