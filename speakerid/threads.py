@@ -80,7 +80,9 @@ def current() -> int:
 
 def onnx_session(path: str | os.PathLike, threads: int | None = None) -> onnxruntime.InferenceSession:
     """An onnxruntime CPU session with ``threads`` (default ``current()``) intra-op threads that
-    sleep, not spin."""
+    sleep, not spin, and no memory arena: for FaceNet the arena held 170 MB more (sized by the
+    largest batch ever run) for 7 % of its speed (``docs/benchmarks.md``, "onnxruntime options").
+    """
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -89,4 +91,5 @@ def onnx_session(path: str | os.PathLike, threads: int | None = None) -> onnxrun
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
+    options.enable_cpu_mem_arena = False
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
