@@ -82,7 +82,6 @@ def annotate_video(
     from speakerid.io import probe, read_frames
 
     settings = settings or AnnotateSettings()
-    settings.validate()  # fields may have been changed since construction
     models = models or load_models(settings)
     gallery.check_embedder(models.embedder.name, models.embedder.version)
     matcher = models.face_model

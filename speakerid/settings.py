@@ -31,9 +31,11 @@ MODEL_FIELDS = ("detector", "embedder", "min_face_size", "min_score", "face_mode
 SPEAKER_MODES = ("dominant", "active")
 
 
-@dataclass
+@dataclass(frozen=True)
 class AnnotateSettings:
-    """Every knob of one annotation run; its fingerprint identifies results made with it."""
+    """Every knob of one annotation run; its fingerprint identifies results made with it. Frozen
+    and checked once, when made: every layer can trust the values it is given
+    (``dataclasses.replace`` makes a changed copy, checked again)."""
 
     fps: float | None = DEFAULT_FPS
     every: int | None = None
@@ -58,10 +60,10 @@ class AnnotateSettings:
     threads: int | None = None  # None: every core this process may use
 
     def __post_init__(self) -> None:
-        self.validate()
+        self._validate()
 
-    def validate(self) -> None:
-        """Raise SettingsError for the first impossible option (also after fields were changed)."""
+    def _validate(self) -> None:
+        """Raise SettingsError for the first impossible option."""
         if self.every is not None:
             _int_at_least("every", self.every, 1)
         elif self.fps is not None:

@@ -6,6 +6,7 @@ Python API); the CLI only renames the option the way it was typed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -58,9 +59,10 @@ def test_settings_accept_the_edges():
     AnnotateSettings(threshold=1.0, start=0.0, end=0.1, fps=0.0001)
     AnnotateSettings(fps=None, every=3)
     s = AnnotateSettings()
-    s.batch_size = 0  # changed after construction: validate() is what callers run before work
-    with pytest.raises(SettingsError, match="batch_size"):
-        s.validate()
+    with pytest.raises(dataclasses.FrozenInstanceError):  # checked once, so never changed after
+        s.batch_size = 0
+    with pytest.raises(SettingsError, match="batch_size"):  # a changed copy is checked again
+        dataclasses.replace(s, batch_size=0)
 
 
 CLI_BAD = [

@@ -103,7 +103,6 @@ def label_dataset(
     are, from the local engine with one worker (the App's progress bar within a video).
     """
     settings = settings or AnnotateSettings()
-    settings.validate()
     if engine not in ENGINES:
         raise SpeakeridError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
     if workers is not None and workers < 1:
