@@ -1,9 +1,7 @@
 """``speakerid annotate``: label videos with faces, identities, speakers and segments.
 
 Everything that can be checked cheaply is checked before the first model loads: the options,
-the ``--json`` path, the gallery file and every input (probed, not decoded). FiftyOne's start-up
-and the database check run beside the analysis (``speakerid.background``): an unreachable database
-still stops the run within seconds, and nothing is written before it is known to be usable.
+the ``--json`` path, the database, the gallery file and every input (probed, not decoded).
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-from speakerid.background import Background
 from speakerid.cli.common import add_pipeline_args, check_writable, settings_from_args
 from speakerid.cli.progress import console, progress_bar, rate_text
 from speakerid.errors import VideoReadError
@@ -46,14 +43,11 @@ def run(args: argparse.Namespace) -> int:
         _report(problem)
     if args.json:
         check_writable(args.json)
+    sink = None if args.no_dataset else _open_sink(args.dataset, args.quiet)
     gallery = None if Path(args.gallery).is_dir() else Gallery.load(args.gallery)  # validated in full
     if gallery is not None:
         gallery.check_embedder(settings.embedder)
     readable = _probe_all(videos, settings.backend, failed)
-    # FiftyOne's import and the database check take seconds: they run beside the analysis, and
-    # their failure stops it as soon as it is known (before anything is written).
-    opening = None if args.no_dataset else Background(lambda: _open_sink(args.dataset, args.quiet), "speakerid-db")
-    sink = None
     results: list = []
     if readable:  # the first model loads here, after every cheap check
         from speakerid.identity.folder_cache import open_gallery
@@ -64,8 +58,6 @@ def run(args: argparse.Namespace) -> int:
         if gallery is None:
             gallery = open_gallery(args.gallery, models.detector, models.embedder)
         gallery.check_embedder(models.embedder.name, models.embedder.version)
-        if opening is not None:
-            opening.check()
     with progress_bar(args.quiet) as prog:
         for path, info in readable:
             span = min(settings.end or info.duration, info.duration) - (settings.start or 0.0)
@@ -75,8 +67,6 @@ def run(args: argparse.Namespace) -> int:
 
             def tick(n: int, task=task, t0=t0, done=done) -> None:
                 done[0] += n
-                if opening is not None:
-                    opening.check()
                 prog.update(task, advance=n, rate=rate_text(done[0], time.perf_counter() - t0))
 
             try:
@@ -86,11 +76,8 @@ def run(args: argparse.Namespace) -> int:
                 continue
             prog.update(task, completed=done[0], total=done[0])
             results.append(result)
-            if opening is not None:
-                sink = opening.result()
+            if sink is not None:
                 sink.write(label_docs(result))
-    if opening is not None:  # also when nothing was analysed: an earlier run's spool is written
-        sink = opening.result()
     if args.json:  # always describes this run: no result is an empty list, never a stale file
         write_json(args.json, results)
     if sink is not None and sink.written:  # the App's panel and forms open this gallery
