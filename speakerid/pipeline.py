@@ -117,7 +117,7 @@ def annotate_video(
     tracks = analyser.finish()
     table = analyser.table
     if collector is not None:
-        _store_speaking(table, collector.finish())
+        table.put_speaking(collector.finish())
         notes.extend(collector.notes)
     sequence = FrameSequence(table, tracks)
     speaking_threshold = settings.speaking_threshold if collector is not None else None
@@ -176,16 +176,6 @@ def _speaking_collector(
     if settings.backend != "pyav":
         notes.append("active speaker detection decodes with PyAV (one pass for pictures and sound)")
     return ActiveSpeakerCollector(scorer, threshold=settings.speaking_threshold)
-
-
-def _store_speaking(table: Any, scores: dict[int, tuple[Any, Any]]) -> None:
-    """Put each track's speaking scores (at its analysed frames' times) on its face rows."""
-    by_track = {tid: dict(zip(map(float, times), map(float, values))) for tid, (times, values) in scores.items()}
-    for i, time in enumerate(table.frame_time):
-        for row in table.face_rows(i):
-            value = by_track.get(table.face_track[row], {}).get(time)
-            if value is not None:
-                table.face_speaking[row] = value
 
 
 def _analysed_fps(settings: AnnotateSettings, video_fps: float) -> float:

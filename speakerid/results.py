@@ -81,6 +81,9 @@ class Segment:
     confidence: float = 1.0
 
 
+_SAME_FRAME_S = 5e-4  # a score and a row at most this far apart in time are the same frame
+
+
 class FaceTable:
     """Columns of every analysed frame and every face on it, appended in time order."""
 
@@ -111,6 +114,36 @@ class FaceTable:
 
     def __len__(self) -> int:
         return len(self.frame_index)
+
+    def put_speaking(self, scores: dict[int, tuple[np.ndarray, np.ndarray]]) -> int:
+        """Put each track's speaking scores on its face rows; returns how many rows got one.
+
+        Scores come as (times, values) per track id, at the times the rows were analysed. They are
+        matched to rows by the nearest time within half a millisecond (far below any frame period),
+        not by float equality, so a time that went through another float type still finds its row.
+        """
+        if not scores or not len(self.face_track):
+            return 0
+        tracks = np.frombuffer(self.face_track, np.int64)
+        faces_per_frame = np.diff(np.append(np.frombuffer(self.first_face, np.int64), len(tracks)))
+        row_time = np.repeat(np.frombuffer(self.frame_time, np.float64), faces_per_frame)
+        speaking = np.frombuffer(self.face_speaking, np.float32)
+        order = np.argsort(tracks, kind="stable")
+        ids, starts = np.unique(tracks[order], return_index=True)
+        put = 0
+        for tid, rows in zip(ids, np.split(order, starts[1:])):
+            times, values = scores.get(int(tid), (None, None))
+            if times is None or not len(times):
+                continue
+            times, values = np.asarray(times, np.float64), np.asarray(values, np.float64)
+            t = row_time[rows]
+            after = np.clip(np.searchsorted(times, t), 0, len(times) - 1)
+            before = np.maximum(after - 1, 0)
+            nearest = np.where(np.abs(times[before] - t) <= np.abs(times[after] - t), before, after)
+            hit = np.abs(times[nearest] - t) <= _SAME_FRAME_S
+            speaking[rows[hit]] = values[nearest[hit]]
+            put += int(hit.sum())
+        return put
 
     def face_rows(self, frame: int) -> range:
         """Rows of the faces of frame number ``frame`` (0-based position, not decode index)."""

@@ -167,3 +167,26 @@ def test_active_mode_speaker_is_the_talking_face_even_when_unknown():
     guest.speaking = 0.0  # nobody talking (no voice): the dominant identified face
     assert pick_speaker([host, guest], speaking_threshold=0.5) == ("obama", 0.9)
     assert pick_speaker([host, guest]) == ("obama", 0.9)  # dominant mode ignores speaking
+
+
+def test_speaking_scores_land_on_their_own_face_rows_by_nearest_time():
+    """A track's scores reach the rows of that track at the same analysed frame, even when a
+    time went through float32 on the way; a score at a time no row has is dropped."""
+    from speakerid.results import FaceTable
+
+    table, fps = FaceTable(), 29.97
+    for n in range(4):  # frame 2 has nobody; tracks 7 and 3 share frames 0, 1 and 3
+        table.add_frame(n * 6, n * 6 / fps)
+        for track in [] if n == 2 else [7, 3]:
+            table.add_face(track, (0.1, 0.1, 0.2, 0.2), 0.9)
+    times = np.array([0, 6, 18]) / fps
+    scores = {
+        7: (times.astype(np.float32).astype(np.float64), np.array([0.9, 0.8, 0.7])),
+        3: (np.array([6 / fps, 1.0]), np.array([0.2, 0.5])),  # 1.0 s is no analysed frame
+        99: (times, np.ones(3)),  # a track with no rows
+    }
+    assert table.put_speaking(scores) == 4
+    got = np.array(table.face_speaking, np.float64)
+    np.testing.assert_allclose(got[[0, 2, 4]], [0.9, 0.8, 0.7], rtol=1e-6)  # track 7's rows
+    assert got[3] == pytest.approx(0.2) and np.isnan(got[[1, 5]]).all()  # track 3: one score matched
+    table.add_frame(30, 30 / fps)  # the table stays appendable afterwards
