@@ -32,8 +32,20 @@ def speakerid_cache(tmp_path_factory) -> Path:
         os.environ["SPEAKERID_CACHE"] = before
 
 
+# A test that asks for one of these needs ../shared/data, Light-ASD's weights or FiftyOne's
+# database: it is in the ``data`` tier, which the anywhere tier (-m "not slow and not data") leaves out.
+NEEDS_DATA = {"shared_data", "hamilton", "street", "dataset_name", "light_asd_weights"}
+BEYOND_THE_ANYWHERE_TIER = {"slow", "app", "data"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if NEEDS_DATA & set(getattr(item, "fixturenames", ())):
+            item.add_marker("data")
+
+
 @pytest.fixture(scope="session", autouse=True)
-def database_owned_by_the_session():
+def database_owned_by_the_session(request):
     """Start FiftyOne's embedded MongoDB from this process before any test spawns a subprocess.
 
     The first FiftyOne process of a machine starts the database service, and the service inherits
@@ -41,6 +53,8 @@ def database_owned_by_the_session():
     it keeps the pipes open after the child exits and ``communicate`` waits for the test's time
     limit. Owned by the session, it also lives as long as the session does.
     """
+    if not any(BEYOND_THE_ANYWHERE_TIER & {m.name for m in item.iter_markers()} for item in request.session.items):
+        return  # the anywhere tier: no database at all
     import fiftyone as fo
 
     fo.list_datasets()
