@@ -44,9 +44,7 @@ def register_face_model(models_dir: str | None = None) -> str:
     return FACE_MODEL
 
 
-def download_model(model_name: str, model_path: str) -> None:
-    """Nothing to fetch (the weights ship in pip packages); write the marker FiftyOne checks for."""
-    zoo_source.write_marker(model_name, model_path)
+download_model = zoo_source.write_marker  # FiftyOne's zoo entry point: only the marker to write
 
 
 def load_model(

@@ -34,9 +34,7 @@ def register_zoo_model(models_dir: str | None = None) -> str:
     return ZOO_MODEL_NAME
 
 
-def download_model(model_name: str, model_path: str) -> None:
-    """Nothing to fetch (weights ship in pip packages); write the marker FiftyOne checks for."""
-    zoo_source.write_marker(model_name, model_path)
+download_model = zoo_source.write_marker  # FiftyOne's zoo entry point: only the marker to write
 
 
 def load_model(
