@@ -7,6 +7,7 @@ waits poll what the App renders, and keyboard seeks re-press until the App's cou
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Protocol
 
@@ -36,9 +37,18 @@ def open_dataset(page, server: Server, name: str, query: str = "") -> None:
     if page.locator('[data-cy="modal"]').count():
         close_modal(page)
     _close_panels(page)
-    if page.locator('[data-cy="btn-view-stage-delete"]').count():
-        page.locator('[data-cy="btn-clear-view-bar"]').first.dispatch_event("click")
-        wait_until(lambda: not page.locator('[data-cy="btn-view-stage-delete"]').count(), "the view bar to clear")
+    # the session's view (an earlier test's patches, say) shows once the grid has counted it
+    counts, stages = page.locator('[data-cy="entry-counts"]').first, page.locator('[data-cy="btn-view-stage-delete"]')
+    counts.wait_for()
+
+    def cleared() -> bool:
+        if stages.count():  # clear it (again, if a loaded App dropped the first click)
+            page.locator('[data-cy="btn-clear-view-bar"]').first.dispatch_event("click")
+            page.wait_for_timeout(1000)
+            return False
+        return bool(re.search(r"\bsamples?\b", counts.text_content() or ""))
+
+    wait_until(cleared, "the grid to show the dataset's samples, no view stages")
     if query:
         page.goto(f"{server.url}/datasets/{name}{query}", wait_until="domcontentloaded")
         page.locator('[data-cy="panel-tab-samples"]').wait_for()
