@@ -4,7 +4,8 @@ speakerid writes labels below FiftyOne's ORM (one all-or-nothing MongoDB update 
 ``labels.replace``) and walks clips, frames and patches views back to their videos
 (``review.video_of``); FiftyOne has no public call for either. Every such access goes through
 these functions, and ``tests/test_fiftyone_private.py`` checks them against the pinned
-FiftyOne, so an upgrade that moves one fails there, named, not somewhere in a write.
+FiftyOne, so an upgrade that moves one fails there, named, not somewhere in a write. The App
+plugin also sends one event of FiftyOne's App server (``open_in_app``).
 """
 
 from __future__ import annotations
@@ -49,3 +50,14 @@ def root_dataset_of(collection: Any) -> Any:
 def source_of(collection: Any) -> Any | None:
     """The collection a generated view was cut from (None for a plain dataset or view)."""
     return getattr(collection, "_source_collection", None)
+
+
+async def open_in_app(sample_id: str) -> None:
+    """Open ``sample_id`` in the modal of the App tabs this server feeds, as FiftyOne's
+    ``setSample`` mutation does: the App then copies the grid's current sidebar and settings into
+    the modal (the ``open_sample`` operator does not: its modal keeps those of the view the page
+    was loaded on). Call it from an operator's ``async execute`` (the App server's event loop)."""
+    from fiftyone.core.session.events import SetSample
+    from fiftyone.server.events import dispatch_event
+
+    await dispatch_event(None, SetSample(group_id=None, sample_id=sample_id))

@@ -183,7 +183,9 @@ def test_faces_map_draws_a_colour_per_person_and_a_click_opens_the_face(app_data
     point = page.locator(".scatterlayer .trace").nth(lin).locator("path.point").first
     box = point.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.locator('[data-cy="modal"]').wait_for()
+    modal = page.locator('[data-cy="modal"]')
+    modal.wait_for()
+    modal.get_by_text("faces", exact=True).first.wait_for()  # the face's label is listed (was "No fields")
     # the view bar of the faces grid behind the modal (in the DOM; the modal may cover it)
     page.get_by_text("ToPatches", exact=True).first.wait_for(state="attached")
     page.screenshot(path=str(shots / "faces_map_click.png"))  # last test of the file: it leaves its panel open

@@ -110,7 +110,13 @@ def test_faces_map_colours_people_and_a_click_opens_the_face(dataset):
     faces = shown_view(dataset, out)
     assert faces.select(lin["ids"][0]).first().faces.label == LIN and not requests(out, "open_sample")
     state, out = panel("faces_map", dataset, "on_change_view", state, view=faces)  # the App shows the faces
-    assert requests(out, "open_sample")[0]["id"] == lin["ids"][0] and not state["open_face"]
+    asked = requests(out, f"{PLUGIN}/open_face")
+    assert [a["face_id"] for a in asked] == [lin["ids"][0]] and not state["open_face"]
+    from fiftyone.server.events.state import get_state
+
+    assert execute("open_face", dataset, params=asked[0]).result["opened"] is None  # the videos: not there
+    out = execute("open_face", dataset, view=faces, params=asked[0])
+    assert out.result["opened"] == lin["ids"][0] == get_state().sample_id  # as a tile click opens it
     state, out = panel("faces_map", dataset, "on_color_by", state, {"value": "cluster"})  # before clustering: names
     assert state["color_by"] == "cluster"
 

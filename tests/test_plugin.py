@@ -34,6 +34,7 @@ OPERATORS = {
     "speakers_panel",
     "faces_map",
     "open_clip",
+    "open_face",
 }
 PLACEMENTS = {
     "annotate_videos": "samples-grid-actions",

@@ -14,6 +14,7 @@ from .explain import ExplainFace
 from .faces import IndexFaces
 from .faces_map import FacesMapPanel
 from .open_clip import OpenClip
+from .open_face import OpenFace
 from .panel import SpeakersPanel
 from .review import ApplyReview, ReviewLowConfidence
 from .search import SearchByText
@@ -34,6 +35,7 @@ OPERATORS = (
     IndexFaces,
     FindSimilarFaces,
     OpenClip,
+    OpenFace,
     SpeakersPanel,
     FacesMapPanel,
 )

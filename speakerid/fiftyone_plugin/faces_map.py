@@ -108,11 +108,12 @@ class FacesMapPanel(foo.Panel):
 
     def on_change_view(self, ctx) -> None:
         """Open the face a click asked for, now that the App shows the faces grid (opening it at
-        once would look its id up in the previous view: "sample not found")."""
+        once would look its id up in the previous view: "sample not found"), as a click on its
+        tile opens it (``open_face``)."""
         pending = ctx.panel.get_state("open_face")
         if pending and ctx.view._is_patches and len(ctx.view.select(pending)):
             ctx.panel.set_state("open_face", None)
-            ctx.ops.open_sample(id=pending)
+            ctx.trigger(f"{self.plugin_name}/open_face", params={"face_id": pending})
 
     def on_point_click(self, ctx) -> None:
         """Show the faces grid, then open the clicked face (frame pictures made if missing)."""
