@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 
 from speakerid.cli.progress import console, progress_bar
-from speakerid.defaults import CLASSIFIERS, DEFAULT_EMBEDDER
+from speakerid.defaults import CLASSIFIERS, DEFAULT_DETECTOR, DEFAULT_EMBEDDER
 from speakerid.errors import SpeakeridError
+from speakerid.settings import DETECTORS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +23,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--add-to", default=None, help="existing gallery to extend (may be the same as --out)")
     p.add_argument("--embedder", default=DEFAULT_EMBEDDER, help=f"face embedder (default {DEFAULT_EMBEDDER})")
     p.add_argument(
+        "--detector",
+        choices=DETECTORS,
+        default=DEFAULT_DETECTOR,
+        help=f"face detector (default {DEFAULT_DETECTOR}: the one annotate uses, so a .sid file and a --gallery "
+        "folder enrol the same faces)",
+    )
+    p.add_argument(
         "--classifier", choices=CLASSIFIERS, default=CLASSIFIERS[0], help="default matcher stored in the gallery"
     )
     p.add_argument("--threshold", type=float, default=None, help="fix the unknown threshold instead of calibrating")
@@ -30,8 +38,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from speakerid.faces.detect import load_detector
     from speakerid.faces.embedders import get_embedder
-    from speakerid.faces.mtcnn import MTCNNDetector
     from speakerid.identity.enroll import enroll_folder
     from speakerid.identity.gallery import Gallery
     from speakerid.io.images import person_folders
@@ -41,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     base = Gallery.load(args.add_to) if args.add_to else None  # validated before any model loads
     if base is not None:
         base.check_embedder(args.embedder)
-    detector, embedder = MTCNNDetector(), get_embedder(args.embedder)
+    detector, embedder = load_detector(args.detector), get_embedder(args.embedder)
     people = person_folders(Path(args.folder))
     with progress_bar(args.quiet, unit="people") as prog:
         task = prog.add_task("enrolling", total=len(people), rate="")
