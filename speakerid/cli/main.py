@@ -13,6 +13,7 @@ import sys
 from speakerid import __version__
 from speakerid.cli import commands
 from speakerid.errors import SpeakeridError
+from speakerid.extras import missing_extra
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
@@ -47,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
         code = args.func(args)
     except SpeakeridError as exc:
         print(f"speakerid: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ModuleNotFoundError as exc:  # a lean install: name the extra, in one line
+        hint = missing_extra(exc.name, args.command)
+        if hint is None:
+            raise
+        print(f"speakerid: error: {hint}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("speakerid: interrupted", file=sys.stderr)

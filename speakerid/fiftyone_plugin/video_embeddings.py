@@ -12,8 +12,6 @@ from typing import Any
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
-from speakerid.video.embed import embed_concepts, embed_dataset
-
 from .annotate import _progress
 from .common import SEGMENTS, button, require_videos
 
@@ -48,6 +46,8 @@ class ComputeVideoEmbeddings(foo.Operator):
         return types.Property(inputs, view=types.View(label="Compute video embeddings"))
 
     def execute(self, ctx) -> Iterator[Any]:
+        from speakerid.video.embed import embed_concepts, embed_dataset  # torch: the 'video' extra
+
         view = ctx.target_view()
         require_videos(view)
         clips = SEGMENTS if view.has_field(SEGMENTS) else None

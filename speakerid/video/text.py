@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from speakerid.errors import ModelUnavailableError
+from speakerid.extras import missing_extra
 from speakerid.lru import LRU
 from speakerid.threads import limited
 
@@ -38,7 +39,11 @@ class SentenceTransformerEncoder:
     def __init__(self, name: str, folder: str) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ModuleNotFoundError as exc:  # a lean install: search falls back to names
+            hint = missing_extra(exc.name, "search by meaning")
+            raise ModelUnavailableError(f"text encoder {name}: {hint}") from None
 
         self.name = name
         self._model = SentenceTransformer(folder, device="cpu")

@@ -36,6 +36,16 @@ def status(entry) -> tuple[bool, str]:
     return True, ""
 
 
+def where(entry) -> str:
+    """The file's path, or where it comes from when its package is not installed (a lean install)."""
+    from speakerid.errors import ModelUnavailableError
+
+    try:
+        return str(entry.locate())
+    except ModelUnavailableError:
+        return str(entry.files[0].source)
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
@@ -58,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             entry.used_for,
             licence,
             ("yes" if not why else f"yes; {why}") if ok else f"no: {why}",
-            str(entry.locate()),
+            where(entry),
         ]
         table.add_row(*row, *([entry.transform] if args.inputs else []))
         if entry.research_only and entry.default:
