@@ -48,7 +48,7 @@ class AnnotateSettings:
     min_score: float | None = None  # None: the detector's own default
     keyframe_every: int = 3  # detect on every k-th analysed frame (and at shot cuts); track between
     faces_per_track: int = 3  # a track is embedded on at most this many of its best faces (and their mirrors)
-    batch_size: int = 16
+    batch_size: int = 4  # frames per decoded batch: 720p at 16 held ~190 MB more at its peak, for no speed
     classifier: str | None = None
     threshold: float | None = None
     smooth: float = 1.0

@@ -69,7 +69,12 @@ def add_pipeline_args(p: argparse.ArgumentParser) -> None:
         default=3,
         help="embed each face track on at most this many of its best faces (default 3)",
     )
-    g.add_argument("--batch-size", type=int, default=16, help="frames decoded ahead per batch")
+    g.add_argument(
+        "--batch-size",
+        type=int,
+        default=AnnotateSettings.batch_size,
+        help=f"frames decoded ahead per batch (default {AnnotateSettings.batch_size})",
+    )
     g.add_argument("--threads", type=int, default=None, help="CPU threads (default: every core this process may use)")
 
 

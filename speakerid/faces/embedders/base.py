@@ -27,7 +27,7 @@ class Embedder(ABC):
     dim: int
     input_size: int
     licence: str
-    batch_size: int = 32
+    batch_size: int = 8  # crops per forward pass: FaceNet's activations at 32 took ~90 MB more, as fast
 
     @abstractmethod
     def crop(self, frame: np.ndarray, face: Face) -> np.ndarray:
