@@ -109,7 +109,9 @@ def test_stranger_review_strip_own_boxes_split_merge_reject_undo(app_dataset, ap
     assert _loaded(strip)
     assert_no_app_errors(page)
     combo = panel.locator('[role="combobox"]').first
-    assert combo.bounding_box()["width"] >= 200 and combo.text_content().startswith("cluster 1"), combo.text_content()
+    # the dropdown's labelled choices may land a render after its value (a busy machine shows "1" first)
+    wait_until(lambda: combo.text_content().startswith("cluster 1"), "the dropdown to read 'cluster 1: ...'")
+    assert combo.bounding_box()["width"] >= 200, combo.bounding_box()
     # its tracks, drawing only its own boxes: the App counts the boxes of the view
     panel.get_by_role("button", name="Show its tracks").click()
     try:
