@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from app_data import speakerid_command
+from app_data import README_GALLERY, ROOT, speakerid_command
 from gallery_data import make_gallery
 
 
@@ -33,19 +33,27 @@ def cli(*args: str, env: dict, timeout: float = 900) -> subprocess.CompletedProc
 
 
 @pytest.mark.slow  # waits out the connection timeout of a real client
-def test_unreachable_database_is_one_line_before_any_work(tmp_path, hamilton):
-    gallery = tmp_path / "g.sid"
+def test_unreachable_database_is_one_line_and_annotate_keeps_its_results(tmp_path, hamilton, monkeypatch):
+    """``label`` checks the database before any work. ``annotate`` opens it beside the analysis:
+    the analysis is kept in the spool, and the one line says why and how to write it."""
+    from speakerid.labels.spool import spooled
+
+    gallery, folder = tmp_path / "g.sid", ROOT / README_GALLERY  # annotate loads the models: a real gallery
     make_gallery().save(gallery)
-    env = {**os.environ, "FIFTYONE_DATABASE_URI": f"mongodb://127.0.0.1:{free_port()}"}
-    for args in (
-        ["annotate", str(hamilton), "--gallery", str(gallery), "--dataset", "x", "--quiet"],
-        ["label", "--dataset", "x", "--gallery", str(gallery), "--quiet"],
-    ):
-        done = cli(*args, env=env)
-        lines = done.stderr.strip().splitlines()
-        assert done.returncode == 2 and len(lines) == 1, done.stderr
-        assert lines[0].startswith(f"speakerid: error: FiftyOne database {env['FIFTYONE_DATABASE_URI']} unreachable")
-        assert "--no-dataset --json FILE" in lines[0]
+    uri, name = f"mongodb://127.0.0.1:{free_port()}", f"x-{uuid.uuid4().hex[:6]}"
+    env = {**os.environ, "FIFTYONE_DATABASE_URI": uri, "SPEAKERID_CACHE": str(tmp_path / "cache")}
+    done = cli("annotate", str(hamilton), "--gallery", str(folder), "--dataset", name, "--quiet", env=env)
+    lines = [line for line in done.stderr.strip().splitlines() if "research use only" not in line]
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert f"FiftyOne database {uri} unreachable" in lines[0] and "1 result(s) kept in" in lines[0], lines[0]
+    assert f"run `speakerid flush --dataset {name}`" in lines[0]
+    monkeypatch.setenv("SPEAKERID_CACHE", env["SPEAKERID_CACHE"])
+    assert len(spooled(name)) == 1  # the analysis, for `speakerid flush`
+    done = cli("label", "--dataset", name, "--gallery", str(gallery), "--quiet", env=env)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"speakerid: error: FiftyOne database {uri} unreachable")
+    assert "--no-dataset --json FILE" in lines[0]
 
 
 class PrivateMongo:

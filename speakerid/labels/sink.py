@@ -65,6 +65,11 @@ class ResultSink:
             except Exception as exc:
                 self._give_up(exc)
 
+    def keep_in_spool(self, reason: str) -> None:
+        """Send every result to the spool from now on: the database failed before the first write
+        (``reason`` is told in ``retry_hint``)."""
+        self.failure = reason
+
     def _give_up(self, exc: Exception) -> None:
         """Switch to the spool on a database failure; anything else is a real error."""
         if not is_database_failure(exc):

@@ -1,7 +1,9 @@
 """``speakerid annotate``: label videos with faces, identities, speakers and segments.
 
 Everything that can be checked cheaply is checked before the first model loads: the options,
-the ``--json`` path, the database, the gallery file and every input (probed, not decoded).
+the ``--json`` path, the gallery file and every input (probed, not decoded). FiftyOne's import and
+database start next, beside the model loading and the analysis (speakerid.cli.background): if the
+database fails there, the results are kept in the spool, as after a loss at write time.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import sys
 import time
 from pathlib import Path
 
+from speakerid.cli.background import Background
 from speakerid.cli.common import add_pipeline_args, check_writable, settings_from_args
 from speakerid.cli.progress import console, progress_bar, rate_text
-from speakerid.errors import VideoReadError
+from speakerid.errors import DatabaseError, VideoReadError
 from speakerid.io.inputs import expand_inputs
 
 
@@ -43,11 +46,12 @@ def run(args: argparse.Namespace) -> int:
         _report(problem)
     if args.json:
         check_writable(args.json)
-    sink = None if args.no_dataset else _open_sink(args.dataset, args.quiet)
     gallery = None if Path(args.gallery).is_dir() else Gallery.load(args.gallery)  # validated in full
     if gallery is not None:
         gallery.check_embedder(settings.embedder)
     readable = _probe_all(videos, settings.backend, failed)
+    opening = None if args.no_dataset else Background(_open_sink, args.dataset, args.quiet)
+    sink = None
     results: list = []
     if readable:  # the first model loads here, after every cheap check
         from speakerid.identity.folder_cache import open_gallery
@@ -68,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
             def tick(n: int, task=task, t0=t0, done=done) -> None:
                 done[0] += n
                 prog.update(task, advance=n, rate=rate_text(done[0], time.perf_counter() - t0))
+                if opening is not None and (error := opening.error()) is not None and not _database_failure(error):
+                    raise error  # e.g. the dataset is not a video dataset: stop now, not after the video
 
             try:
                 result = annotate_video(path, gallery, settings, models, on_frames=tick, info=info)
@@ -76,8 +82,11 @@ def run(args: argparse.Namespace) -> int:
                 continue
             prog.update(task, completed=done[0], total=done[0])
             results.append(result)
-            if sink is not None:
+            if opening is not None:
+                sink = sink or _opened_sink(opening, args.dataset)
                 sink.write(label_docs(result))
+    if opening is not None:
+        sink = sink or _opened_sink(opening, args.dataset)
     if args.json:  # always describes this run: no result is an empty list, never a stale file
         write_json(args.json, results)
     if sink is not None and sink.written:  # the App's panel and forms open this gallery
@@ -139,6 +148,28 @@ def _open_sink(name: str, quiet: bool):
         if n and not quiet:
             console.print(f"wrote {n} result(s) kept from an earlier run to dataset [bold]{name}[/]")
     return sink
+
+
+def _opened_sink(opening: Background, name: str):
+    """The sink the start-up opened. If the database failed during the start-up (unreachable, or
+    lost after it answered), the results go to the spool, as after a loss at write time, and the
+    last line says why and how to write them (``speakerid flush``)."""
+    from speakerid.labels.sink import ResultSink
+
+    try:
+        return opening.result()
+    except Exception as exc:
+        if not _database_failure(exc):
+            raise
+        sink = ResultSink(name)
+        sink.keep_in_spool(str(exc) if isinstance(exc, DatabaseError) else f"{type(exc).__name__}: {exc}"[:200])
+        return sink
+
+
+def _database_failure(exc: BaseException) -> bool:
+    from speakerid.labels.database import is_database_failure
+
+    return isinstance(exc, DatabaseError) or is_database_failure(exc)
 
 
 def _report(exc: Exception | str) -> str:
