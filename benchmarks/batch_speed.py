@@ -1,4 +1,5 @@
-"""Batch labelling throughput: videos per minute with 1 local worker, N local workers and Ray.
+"""Batch labelling throughput: videos per minute with 1 local worker, N local workers, the pool
+``speakerid label`` chooses by itself (workers x threads), and Ray.
 
 Cuts short clips from the shared sample videos (plus the two broken files a real dataset
 has), enrolls the shared gallery once, then labels the same dataset with each engine
@@ -49,6 +50,7 @@ def main() -> None:
         runs = [
             ("local, 1 worker", dict(workers=1)),
             (f"local, {args.workers} workers", dict(workers=args.workers)),
+            ("local, chosen", dict(workers=None)),  # what `speakerid label` picks (pool_size)
             (f"ray, {args.workers} actors", dict(engine="ray", workers=args.workers)),
         ]
         for label, kwargs in runs:
@@ -63,6 +65,8 @@ def main() -> None:
             )
             assert s.labelled == len(good) and len(s.failed) == len(broken), s
             steady = 60.0 * (len(finished) - 2) / (finished[-1] - finished[1])  # after the first video: warm
+            if kwargs.get("workers", 1) is None:
+                label = f"local, chosen {s.workers} x {s.threads}"
             print(
                 f"{label:<20} {s.videos_per_minute:6.1f} videos/min end to end ({s.seconds:5.1f} s, "
                 f"{s.frames / s.seconds:4.1f} frames/s); {steady:6.1f} videos/min once started"

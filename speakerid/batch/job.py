@@ -11,13 +11,13 @@ before the plan is made.
 from __future__ import annotations
 
 import copy
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from speakerid.batch.commit import DONE_FIELD, commit_outcome, ensure_fields
+from speakerid.batch.pool_size import available_memory_mb, pool_size
 from speakerid.batch.summary import JobProgress, LabelSummary
 from speakerid.batch.work import Outcome, WorkItem
 from speakerid.errors import SpeakeridError
@@ -28,6 +28,7 @@ from speakerid.labels.replace import finish_pending
 from speakerid.labels.sink import ResultSink
 from speakerid.pipeline import models_for
 from speakerid.settings import AnnotateSettings
+from speakerid.threads import available_cores
 
 ENGINES = ("local", "ray")
 
@@ -95,7 +96,8 @@ def label_dataset(
 ) -> LabelSummary:
     """Label every video sample of a dataset or view; resumable, idempotent, crash-safe.
 
-    ``workers``: processes (local) or Ray actors; None = one per CPU (of the cluster). ``address``:
+    ``workers``: processes (local) or Ray actors; None = chosen for this machine (local:
+    ``speakerid.batch.pool_size``) or one per CPU of the Ray cluster. ``address``:
     Ray cluster to join ("auto", "ray://host:port"); None starts a local Ray unless one is
     initialised already. ``progress`` gets a JobProgress after each video. Videos that cannot
     be read are tagged ``speakerid:failed`` with the reason in ``speakerid_error`` and listed
@@ -114,14 +116,24 @@ def label_dataset(
     finish_pending(root)
     spool.flush(root)
     items, skipped, ignored = plan(dataset_or_view, fingerprint, overwrite)
+    threads = 1
+    if engine == "local":
+        workers, threads = pool_size(len(items), available_cores(), available_memory_mb(), workers)
     summary = LabelSummary(
-        root.name, engine, workers, fingerprint, videos=len(items) + skipped, skipped=skipped, ignored=ignored
+        root.name,
+        engine,
+        workers,
+        fingerprint,
+        threads=settings.threads or threads if engine == "local" else None,
+        videos=len(items) + skipped,
+        skipped=skipped,
+        ignored=ignored,
     )
     sink = ResultSink(root.name, root)
     t0 = time.perf_counter()
     if progress:
         progress(JobProgress(0, len(items), 0, 0, 0.0))
-    for done, out in enumerate(_outcomes(items, gallery, settings, workers, engine, address, on_frames), 1):
+    for done, out in enumerate(_outcomes(items, gallery, settings, workers, threads, engine, address, on_frames), 1):
         commit_outcome(sink, out, fingerprint)
         if out.error:
             summary.failed.append((out.item.filepath, out.error))
@@ -141,6 +153,7 @@ def _outcomes(
     gallery: Gallery,
     settings: AnnotateSettings,
     workers: int | None,
+    threads: int,
     engine: str,
     address: str | None,
     on_frames: Callable[[str, int], None] | None = None,
@@ -154,4 +167,4 @@ def _outcomes(
         return run_ray(items, gallery, settings, workers, address)
     from speakerid.batch.local import run_local
 
-    return run_local(items, gallery, settings, workers or os.cpu_count() or 1, on_frames)
+    return run_local(items, gallery, settings, workers or 1, threads, on_frames)

@@ -2,7 +2,7 @@
 
 Each worker loads the models once (pool initializer) and gets the gallery once; the parent
 keeps at most two videos per worker in flight, so memory stays bounded however long the
-dataset. Workers use ``cores // workers`` threads each to avoid oversubscription.
+dataset. How many workers and threads each: ``speakerid.batch.pool_size``.
 """
 
 from __future__ import annotations
@@ -36,22 +36,23 @@ def run_local(
     gallery: Gallery,
     settings: AnnotateSettings,
     workers: int = 1,
+    threads: int = 1,
     on_frames: Callable[[str, int], None] | None = None,
 ) -> Iterator[Outcome]:
-    """Outcomes of ``items`` (completion order); ``workers`` > 1 runs a process pool.
-    ``on_frames(video path, frames analysed)`` as a single worker goes."""
+    """Outcomes of ``items`` (completion order); ``workers`` > 1 runs a process pool of
+    ``threads`` threads each (unless ``settings.threads``). ``on_frames(video path, frames
+    analysed)`` as a single worker goes."""
     if workers <= 1:
         models_for(settings)  # load before the first video so its time is not counted as analysis
         for item in items:
             yield label_one(item, gallery, settings, partial(on_frames, item.filepath) if on_frames else None)
         return
-    yield from _run_pool(iter(items), gallery, settings, workers)
+    yield from _run_pool(iter(items), gallery, settings, workers, threads)
 
 
 def _run_pool(
-    items: Iterator[WorkItem], gallery: Gallery, settings: AnnotateSettings, workers: int
+    items: Iterator[WorkItem], gallery: Gallery, settings: AnnotateSettings, workers: int, threads: int
 ) -> Iterator[Outcome]:
-    threads = max(1, (os.cpu_count() or 1) // workers)
     # spawn, not fork: the parent holds a MongoDB client and torch thread pools
     with ProcessPoolExecutor(
         workers, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(gallery, settings, threads)

@@ -34,6 +34,7 @@ class LabelSummary:
     engine: str
     workers: int | None  # None: one per CPU (of the Ray cluster)
     fingerprint: str
+    threads: int | None = None  # intra-op threads per local worker (None: Ray's actors decide)
     videos: int = 0
     labelled: int = 0
     skipped: int = 0

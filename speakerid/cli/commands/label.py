@@ -32,7 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--workers",
         type=int,
         default=None,
-        help="parallel workers: processes (local, default 1) or Ray actors (default one per cluster CPU)",
+        help="parallel workers: processes (local; default: one per core, at most one per 3 videos and "
+        "per 900 MB of free memory, cores shared as threads) or Ray actors (default one per cluster CPU)",
     )
     p.add_argument(
         "--address", default=None, help="Ray cluster to join: auto or ray://host:port (default: start a local Ray)"
@@ -56,7 +57,6 @@ def run(args: argparse.Namespace) -> int:
         from speakerid.batch.job import load_gallery
 
         gallery = load_gallery(gallery, settings)
-    workers = args.workers if args.workers is not None or args.engine == "ray" else 1
     with progress_bar(args.quiet, unit="videos") as prog:
         task = prog.add_task("labelling videos", total=None, rate="")
 
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             collection,
             gallery,
             settings,
-            workers=workers,
+            workers=args.workers,
             engine=args.engine,
             overwrite=args.overwrite,
             progress=show,
@@ -102,6 +102,8 @@ def print_summary(summary: LabelSummary) -> None:
     from rich.table import Table
 
     workers = f"{summary.workers} worker(s)" if summary.workers else "one worker per CPU"
+    if summary.threads:
+        workers += f" x {summary.threads} thread(s)"
     table = Table(title=f"speakerid label: dataset {summary.dataset} ({summary.engine}, {workers})")
     table.add_column("")
     table.add_column("count", justify="right")
