@@ -49,6 +49,14 @@ def test_unreachable_database_is_one_line_and_annotate_keeps_its_results(tmp_pat
     assert f"run `speakerid flush --dataset {name}`" in lines[0]
     monkeypatch.setenv("SPEAKERID_CACHE", env["SPEAKERID_CACHE"])
     assert len(spooled(name)) == 1  # the analysis, for `speakerid flush`
+    broken = tmp_path / "broken.mp4"
+    broken.write_text("not a video")  # no result at all: the database's own line, nothing kept
+    done = cli("annotate", str(broken), "--gallery", str(folder), "--dataset", f"{name}-2", "--quiet", env=env)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 2 and lines[0].startswith(f"speakerid: error: {broken}"), done.stderr
+    assert lines[1].startswith(f"speakerid: error: FiftyOne database {uri} unreachable")
+    assert lines[1].endswith("(`--no-dataset --json FILE` works without it); nothing was written")
+    assert not spooled(f"{name}-2")
     done = cli("label", "--dataset", name, "--gallery", str(gallery), "--quiet", env=env)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1, done.stderr

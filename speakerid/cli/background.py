@@ -1,7 +1,8 @@
 """Start-up work that runs beside the analysis instead of before it.
 
-Opening FiftyOne costs seconds that are not ours: its import, and its embedded MongoDB, which each
-new process waits for (about 4 s of sleeping here). ``annotate`` starts that in a thread and only
+Opening FiftyOne costs seconds that are not ours: its import (~2.5 s here), and its embedded
+MongoDB, which each new process waits for (~3.5 s: FiftyOne's service child imports FiftyOne
+again before it starts ``mongod``). ``annotate`` starts that in a thread and only
 needs it at the first write; the analysis, which spends its time in ONNX Runtime, decoding and
 numpy (all of which release the GIL), runs meanwhile. The caller decides what a failure means:
 ``annotate`` stops at the next batch of frames on a usage error (``error()``), and keeps its

@@ -67,7 +67,7 @@ class ResultSink:
 
     def keep_in_spool(self, reason: str) -> None:
         """Send every result to the spool from now on: the database failed before the first write
-        (``reason`` is told in ``retry_hint``)."""
+        (``reason``, a phrase that names the database, is told in ``retry_hint``)."""
         self.failure = reason
 
     def _give_up(self, exc: Exception) -> None:
@@ -78,6 +78,8 @@ class ResultSink:
 
     def retry_hint(self) -> str:
         """One line: what failed, where the results are, and the command that writes them."""
+        if not self.spooled and not self.written:  # failed before any write (keep_in_spool), nothing to keep
+            return f"{self.failure}; nothing was written"
         if not self.spooled:
             return (
                 f"FiftyOne database failed after the results were written to dataset {self.name!r} "

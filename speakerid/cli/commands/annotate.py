@@ -162,7 +162,13 @@ def _opened_sink(opening: Background, name: str):
         if not _database_failure(exc):
             raise
         sink = ResultSink(name)
-        sink.keep_in_spool(str(exc) if isinstance(exc, DatabaseError) else f"{type(exc).__name__}: {exc}"[:200])
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        why = (
+            str(exc)
+            if isinstance(exc, DatabaseError)
+            else f"FiftyOne database failed ({type(exc).__name__}: {first_line[:160]})"
+        )
+        sink.keep_in_spool(why)
         return sink
 
 
