@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from speakerid.errors import DatabaseError
 from speakerid.fiftyone_private import sample_docs
 from speakerid.labels.database import is_database_failure
 from speakerid.labels.fiftyone_writer import LabelDocs, get_or_create_dataset, write_label_docs
@@ -65,16 +66,16 @@ class ResultSink:
             except Exception as exc:
                 self._give_up(exc)
 
-    def keep_in_spool(self, reason: str) -> None:
-        """Send every result to the spool from now on: the database failed before the first write
-        (``reason``, a phrase that names the database, is told in ``retry_hint``)."""
-        self.failure = reason
+    def keep_in_spool(self, exc: Exception) -> None:
+        """Send every result to the spool from now on: the database failed (``exc``, told in
+        ``retry_hint``) before the first write. Our own ``DatabaseError`` already names the database."""
+        self.failure = str(exc) if isinstance(exc, DatabaseError) else f"FiftyOne database failed ({_phrase(exc)})"
 
     def _give_up(self, exc: Exception) -> None:
         """Switch to the spool on a database failure; anything else is a real error."""
         if not is_database_failure(exc):
             raise exc
-        self.failure = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0][:160]}"
+        self.failure = _phrase(exc)
 
     def retry_hint(self) -> str:
         """One line: what failed, where the results are, and the command that writes them."""
@@ -90,3 +91,8 @@ class ResultSink:
             f"{self.spooled} result(s) kept in {spool_dir(self.name)}: run `speakerid flush --dataset "
             f"{self.name}` (or this command again) once the database is back"
         )
+
+
+def _phrase(exc: Exception) -> str:
+    """A failure in a few words: its type and the first line of its message."""
+    return f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0][:160]}"

@@ -162,13 +162,7 @@ def _opened_sink(opening: Background, name: str):
         if not _database_failure(exc):
             raise
         sink = ResultSink(name)
-        first_line = (str(exc).strip().splitlines() or [""])[0]
-        why = (
-            str(exc)
-            if isinstance(exc, DatabaseError)
-            else f"FiftyOne database failed ({type(exc).__name__}: {first_line[:160]})"
-        )
-        sink.keep_in_spool(why)
+        sink.keep_in_spool(exc)
         return sink
 
 
